@@ -1,0 +1,42 @@
+with
+
+source as (
+    {{ latest_version(source('x', 'x_tweets'), partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)") }}
+),
+
+renamed as (
+    select
+        -- ids
+        coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id) as tweet_id,
+        native_id as latest_version_id,
+        payload ->> 'author_id' as author_id,
+        context ->> 'brand_user_id' as brand_account_id,
+        payload ->> 'conversation_id' as conversation_id,
+        (
+            select ref ->> 'id'
+            from jsonb_array_elements(coalesce(payload -> 'referenced_tweets', '[]'::jsonb)) as ref
+            where ref ->> 'type' = 'replied_to'
+            limit 1
+        ) as in_reply_to_tweet_id,
+
+        -- author and brand
+        context #>> '{author,username}' as author_username,
+        context #>> '{author,name}' as author_name,
+        {{ dbt.safe_cast("context #>> '{author,public_metrics,followers_count}'", api.Column.translate_type("bigint")) }} as author_followers,
+        context ->> 'brand_username' as brand_account,
+
+        -- content
+        coalesce(payload #>> '{note_tweet,text}', payload ->> 'text') as tweet_text,
+        payload ->> 'lang' as lang,
+
+        -- timestamps
+        cast(payload ->> 'created_at' as timestamp with time zone) as created_at,
+        extracted_at,
+
+        -- metadata
+        payload_hash,
+        is_deleted
+    from source
+)
+
+select * from renamed

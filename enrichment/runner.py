@@ -1,0 +1,73 @@
+"""Score the social posts in the warehouse that have no score for this version of their content."""
+
+from __future__ import annotations
+
+import logging
+
+from psycopg import sql
+
+from enrichment.scorer import Scorer
+from social360 import db
+
+log = logging.getLogger(__name__)
+
+# How each raw social table's text is read: (raw table, SQL expression over payload).
+TEXT_OF = {
+    "x_tweets": "coalesce(payload #>> '{note_tweet,text}', payload ->> 'text')",
+    "facebook_posts": "payload ->> 'message'",
+    "facebook_comments": "payload ->> 'message'",
+    "discourse_posts": "coalesce(payload ->> 'raw', payload ->> 'cooked')",
+    "twcs_tweets": "payload ->> 'text'",
+    "jsonl_posts": "payload ->> 'text'",
+}
+
+
+def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000) -> dict[str, int]:
+    """Score the latest version of every post not yet scored by this scorer version."""
+    scorer = Scorer()
+    counts: dict[str, int] = {}
+    with db.connect(warehouse_url) as conn:
+        for table, text_sql in TEXT_OF.items():
+            query = sql.SQL(
+                """
+                SELECT r.native_id, r.payload_hash, {text}
+                FROM (
+                    SELECT DISTINCT ON (native_id) native_id, payload_hash, payload, is_deleted
+                    FROM raw.{table} ORDER BY native_id, loaded_seq DESC
+                ) AS r
+                WHERE NOT r.is_deleted AND NOT EXISTS (
+                    SELECT 1 FROM enrichment.post_scores s
+                    WHERE s.source_table = %(table)s AND s.native_id = r.native_id
+                      AND s.payload_hash = r.payload_hash AND s.scorer_version = %(version)s
+                )
+                """
+            ).format(text=sql.SQL(text_sql), table=sql.Identifier(table))
+            scored = 0
+            with conn.cursor(name=f"unscored_{table}") as reader:
+                reader.execute(query, {"table": table, "version": scorer.version})
+                while batch := reader.fetchmany(batch_size):
+                    scored += _write_scores(conn, table, scorer, batch)
+            conn.commit()
+            counts[table] = scored
+    log.info("scored posts: %s", counts)
+    return counts
+
+
+def _write_scores(conn, table: str, scorer: Scorer, batch) -> int:
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _new_scores (LIKE enrichment.post_scores INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(
+            "COPY _new_scores (source_table, native_id, payload_hash, scorer_version, sentiment_score, "
+            "sentiment_label, intent) FROM STDIN"
+        ) as copy:
+            for native_id, payload_hash, text in batch:
+                s = scorer.score(text or "")
+                copy.write_row((table, native_id, payload_hash, s.scorer_version, s.sentiment_score,
+                                s.sentiment_label, s.intent))
+        cur.execute("INSERT INTO enrichment.post_scores SELECT * FROM _new_scores ON CONFLICT DO NOTHING")
+        inserted = cur.rowcount
+        cur.execute("TRUNCATE _new_scores")
+        return inserted

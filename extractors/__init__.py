@@ -1,0 +1,1 @@
+"""Extractors: one module per source, over shared landing, cursor and HTTP machinery."""

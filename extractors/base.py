@@ -1,0 +1,58 @@
+"""What every extractor returns and how its runs are recorded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+import psycopg
+
+
+class ExtractorError(RuntimeError):
+    """An error that retrying will not fix (bad credentials, usage cap, malformed configuration)."""
+
+
+@dataclass
+class StreamResult:
+    """Outcome of one extraction stream in one run."""
+
+    source: str
+    stream: str
+    pages: int = 0
+    rows_seen: int = 0
+    rows_landed: int = 0
+    status: str = "ok"
+    message: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def add_page(self, seen: int, landed: int) -> None:
+        self.pages += 1
+        self.rows_seen += seen
+        self.rows_landed += landed
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+
+def record_run(conn: psycopg.Connection, result: StreamResult, run_id: str) -> None:
+    """One row per stream per run in ``raw.extract_runs``, for operators and the summary."""
+    conn.execute(
+        """
+        INSERT INTO raw.extract_runs
+            (run_id, source, stream, pages, rows_seen, rows_landed, status, message, started_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+        """,
+        (
+            run_id,
+            result.source,
+            result.stream,
+            result.pages,
+            result.rows_seen,
+            result.rows_landed,
+            result.status,
+            result.message,
+            result.started_at,
+        ),
+    )

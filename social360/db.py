@@ -1,0 +1,200 @@
+"""Connections to the warehouse and the schemas Social360 owns outside dbt.
+
+dbt owns ``staging``, ``intermediate``, ``marts_candidate`` and ``snapshots``; this module
+creates what the loaders, the scorer, the gate and the publisher write to: ``raw``,
+``enrichment``, ``audit`` and the published schema ``marts`` with the ``bi_reader`` grants.
+Every statement is idempotent, so ``migrate()`` runs at the start of every stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+
+from social360 import config, warehouse
+
+log = logging.getLogger(__name__)
+
+from social360.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES  # noqa: F401
+
+BI_ROLE = warehouse.BI_USER
+
+_MIGRATION_LOCK = 360_001
+_migrated: set[str] = set()
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    """A psycopg connection to the warehouse (schemas migrated on first use in this process)."""
+    url = url or warehouse.url()
+    if url not in _migrated:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn)
+        _migrated.add(url)
+    return psycopg.connect(url, **kwargs)
+
+
+@contextmanager
+def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection whose work commits on success and rolls back on error."""
+    with connect(url) as conn:
+        with conn.transaction():
+            yield conn
+
+
+def _raw_table_ddl(table: str) -> sql.Composed:
+    return sql.SQL(
+        """
+        CREATE TABLE IF NOT EXISTS raw.{table} (
+            loaded_seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            native_id         text        NOT NULL,
+            payload           jsonb       NOT NULL,
+            payload_hash      text        NOT NULL,
+            context           jsonb       NOT NULL DEFAULT '{{}}'::jsonb,
+            source_updated_at timestamptz,
+            extracted_at      timestamptz NOT NULL DEFAULT now(),
+            run_id            text        NOT NULL,
+            is_deleted        boolean     NOT NULL DEFAULT false,
+            CONSTRAINT {unique} UNIQUE (native_id, payload_hash)
+        );
+        CREATE INDEX IF NOT EXISTS {by_native} ON raw.{table} (native_id, loaded_seq DESC);
+        COMMENT ON TABLE raw.{table} IS {comment};
+        """
+    ).format(
+        table=sql.Identifier(table),
+        unique=sql.Identifier(f"{table}_native_id_payload_hash_key"),
+        by_native=sql.Identifier(f"{table}_native_id_seq_idx"),
+        comment=sql.Literal(
+            f"Append-only landing of {table}: every distinct version of each source object, JSON as received."
+        ),
+    )
+
+
+MIGRATION = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS enrichment;
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE SCHEMA IF NOT EXISTS marts_candidate;
+CREATE SCHEMA IF NOT EXISTS retired;
+
+CREATE TABLE IF NOT EXISTS raw.extract_state (
+    source      text        NOT NULL,
+    stream      text        NOT NULL,
+    cursor      jsonb       NOT NULL,
+    run_id      text        NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, stream)
+);
+COMMENT ON TABLE raw.extract_state IS 'Cursor of each extraction stream, written in the transaction that lands the rows it covers.';
+
+CREATE TABLE IF NOT EXISTS raw.extract_runs (
+    run_id       text        NOT NULL,
+    source       text        NOT NULL,
+    stream       text        NOT NULL,
+    pages        integer     NOT NULL,
+    rows_seen    bigint      NOT NULL,
+    rows_landed  bigint      NOT NULL,
+    status       text        NOT NULL,
+    message      text,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS enrichment.post_scores (
+    source_table     text        NOT NULL,
+    native_id        text        NOT NULL,
+    payload_hash     text        NOT NULL,
+    scorer_version   text        NOT NULL,
+    sentiment_score  double precision NOT NULL CHECK (sentiment_score BETWEEN -1 AND 1),
+    sentiment_label  text        NOT NULL CHECK (sentiment_label IN ('negative', 'neutral', 'positive')),
+    intent           text        NOT NULL CHECK (intent IN ('complaint', 'question', 'praise', 'other')),
+    language         text,
+    scored_at        timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source_table, native_id, payload_hash, scorer_version)
+);
+COMMENT ON TABLE enrichment.post_scores IS 'Sentiment and intent of every version of every social post, once per scorer version.';
+
+CREATE TABLE IF NOT EXISTS audit.gate_results (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id              text        NOT NULL,
+    mart                text        NOT NULL,
+    suite               text        NOT NULL,
+    success             boolean     NOT NULL,
+    evaluated           integer     NOT NULL,
+    failed_errors       integer     NOT NULL,
+    failed_warnings     integer     NOT NULL,
+    failures            jsonb       NOT NULL DEFAULT '[]'::jsonb,
+    row_count           bigint,
+    data_docs_url       text,
+    checked_at          timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS audit.publish_log (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id          text        NOT NULL,
+    mart            text        NOT NULL,
+    published       boolean     NOT NULL,
+    version         integer,
+    row_count       bigint,
+    reason          text        NOT NULL,
+    logged_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS publish_log_mart_idx ON audit.publish_log (mart, logged_at DESC);
+"""
+
+BI_GRANTS = """
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bi_reader') THEN
+        BEGIN
+            CREATE ROLE bi_reader LOGIN;
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'role bi_reader does not exist and this role may not create it';
+        END;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bi_reader') THEN
+        EXECUTE 'GRANT USAGE ON SCHEMA marts TO bi_reader';
+        EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA marts TO bi_reader';
+        EXECUTE 'REVOKE ALL ON SCHEMA raw, enrichment, audit, marts_candidate, retired FROM bi_reader';
+    END IF;
+END
+$$;
+"""
+
+
+def migrate(conn: psycopg.Connection) -> None:
+    """Create or update every schema and table outside dbt. Safe to run concurrently and repeatedly."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(MIGRATION)
+        for table in RAW_TABLES:
+            conn.execute(_raw_table_ddl(table))
+        conn.execute(BI_GRANTS)
+
+
+def table_exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s", (schema, table)
+        ).fetchone()
+        is not None
+    )
+
+
+def count_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
+    query = sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    return conn.execute(query).fetchone()[0]
+
+
+def source_url(database: str) -> str:
+    """URL of a source database (CRM or the demo social source) on the warehouse server, or its own env var."""
+    import os
+
+    override = {config.CRM_DB: "CRM_URL", config.DEMO_SOCIAL_DB: "DEMO_SOCIAL_URL"}.get(database)
+    if override and os.environ.get(override):
+        return os.environ[override]
+    return warehouse.url(database)
