@@ -73,7 +73,18 @@ def customer360_build():
         done = publish.override(task_id=f"publish_{mart}", outlets=[MART_ASSETS[mart]])(mart)
         checked >> done
         published.append(done)
-    published >> summarize()
+    @task(trigger_rule="all_done", retries=0)
+    def check_gates(run_id: str | None = None) -> None:
+        """Fail the run, naming each blocked mart and its failed checks, if any gate blocked a mart."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from social360.pipeline import blocked_marts
+
+        blocked = blocked_marts(run_id)
+        if blocked:
+            raise AirflowFailException("marts not published: " + " | ".join(blocked.values()))
+
+    published >> summarize() >> check_gates()
 
 
 customer360_build()

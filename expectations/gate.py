@@ -124,7 +124,7 @@ def run_suite(mart: str, expectations: list, *, url: str, schema: str) -> tuple[
 def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str | None = None,
              schema: str = db.CANDIDATE_SCHEMA) -> GateResult:
     """Run the gate for one candidate mart."""
-    from expectations.suites import SUITES
+    from expectations.suites import SUITES, SuiteContext
 
     url = url or warehouse.url()
     failures: list[Failure] = []
@@ -140,8 +140,15 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
     row_count = None
     with db.connect(url) as conn:
         exists = db.table_exists(conn, schema, mart)
+        tables = frozenset(
+            f"{s}.{t}" for s, t in conn.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s)",
+                ([schema, db.PUBLISHED_SCHEMA],),
+            )
+        )
     if exists:
-        n, suite_failures, row_count = run_suite(mart, SUITES[mart](schema), url=url, schema=schema)
+        context = SuiteContext(schema=schema, existing_tables=tables)
+        n, suite_failures, row_count = run_suite(mart, SUITES[mart](context), url=url, schema=schema)
         evaluated += n
         failures += suite_failures
     else:

@@ -102,6 +102,25 @@ def publish_mart(mart: str, run_id: str) -> dict[str, Any]:
     return {"mart": mart, "version": result.version, "row_count": result.row_count}
 
 
+def blocked_marts(run_id: str) -> dict[str, str]:
+    """Marts a run did not publish, with the reason its gate recorded (or that none was recorded)."""
+    from social360 import db
+
+    with db.connect() as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT ON (mart) mart, published, reason FROM audit.publish_log WHERE run_id = %s "
+            "ORDER BY mart, id DESC",
+            (run_id,),
+        ).fetchall()
+    outcomes = {mart: (published, reason) for mart, published, reason in rows}
+    blocked = {}
+    for mart in PUBLISHED_MARTS:
+        published, reason = outcomes.get(mart, (False, f"{mart}: no outcome recorded (its gate or publish task failed)"))
+        if not published:
+            blocked[mart] = reason
+    return blocked
+
+
 def run_all_local(run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
     """The whole pipeline in this process without Airflow (used by benchmarks and debugging)."""
     report: dict[str, Any] = {"extract": {}, "gates": {}}

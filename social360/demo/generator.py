@@ -148,7 +148,8 @@ class _Clock:
             start = next_open + timedelta(minutes=rng.uniform(0, 90))
         if start.weekday() >= 5:
             minutes *= 2.5
-        return (start - at) + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+        delay = (start - at) + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+        return timedelta(seconds=round(delay.total_seconds()))  # APIs give whole seconds
 
 
 def generate(
@@ -447,7 +448,7 @@ def _generate_threads(rng: random.Random, data: DemoData, target: int, start: da
                 )
             if depth >= 3 or rng.random() > 0.45:
                 break
-            at = thread[-1].created_at + timedelta(minutes=rng.lognormvariate(math.log(25), 1.0))
+            at = thread[-1].created_at + timedelta(seconds=round(60 * rng.lognormvariate(math.log(25), 1.0)))
             if at >= now:
                 break
             turn_intent = rng.choices(
