@@ -101,7 +101,8 @@ def build(select: list[str] | None = None, *, url: str | None = None, vars: dict
     """``dbt build`` (seeds, models, snapshots, tests); error-level test failures skip downstream nodes."""
     args = ["build"]
     if select:
-        args += ["--select", *select]
+        # only tests whose every parent is selected: a partial build must not test unbuilt models
+        args += ["--select", *select, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
     result = invoke(args, url=url, vars=vars)

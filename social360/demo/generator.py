@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from social360.demo import phrases
 
 X_EPOCH_MS = 1288834974657  # X snowflake epoch
+# Bump when the generator's output for the same parameters changes (it is part of the data set id).
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def generate(
     start = now - timedelta(days=days)
     _generate_crm(rng, data, customers, start, now)
     _generate_accounts(rng, data)
+    _add_identity_noise(random.Random(seed * 7919 + 1), data)
     _generate_threads(rng, data, posts, start, now)
     return data
 
@@ -296,6 +299,30 @@ def _generate_accounts(rng: random.Random, data: DemoData) -> None:
             )
 
 
+def _add_identity_noise(rng: random.Random, data: DemoData) -> None:
+    """Make identities as messy as real ones: display names that are not the CRM's spelling
+    (nicknames, initials, lower case, emoji, titles, first name only) and strangers who happen to
+    share a customer's name. A separate random stream keeps the rest of the data set unchanged."""
+    customers = data.customers
+    for account in data.accounts:
+        if account.customer_id is None:
+            continue
+        first, last = account.name.split(" ", 1)
+        account.name = phrases.display_name(rng, first, last, facebook=account.channel == "facebook")
+    used = {a.handle.lower() for a in data.accounts if a.handle}
+    namesakes = max(1, len(customers) // 40)
+    next_id = 900000000
+    for customer in rng.sample(customers, min(namesakes, len(customers))):
+        next_id += rng.randint(1, 50)
+        channel = rng.choice(["twitter", "facebook"])
+        name = phrases.display_name(rng, customer.first_name, customer.last_name, facebook=channel == "facebook")
+        if channel == "twitter":
+            handle = _unique_handle(rng, customer.first_name, customer.last_name + "x", used)
+            data.accounts.append(SocialAccount("twitter", str(next_id), handle, name, _followers(rng), None))
+        else:
+            data.accounts.append(SocialAccount("facebook", str(10_000_000_000 + next_id), "", name, 0, None))
+
+
 def _followers(rng: random.Random) -> int:
     return int(rng.paretovariate(1.1) * 40) if rng.random() < 0.97 else rng.randint(20_000, 400_000)
 
@@ -321,6 +348,9 @@ def _generate_threads(rng: random.Random, data: DemoData, target: int, start: da
         "facebook": [b for b in BRAND_ACCOUNTS if b.channel == "facebook"],
     }
     customer_by_id = {c.customer_id: c for c in data.customers}
+    orders_by_customer: dict[int, list[int]] = {}
+    for order in data.orders:
+        orders_by_customer.setdefault(order.customer_id, []).append(order.order_id)
     # The page's own posts, one every day or so; customers comment under the latest one.
     page = brands["facebook"][0]
     fb_posts = []
@@ -365,7 +395,11 @@ def _generate_threads(rng: random.Random, data: DemoData, target: int, start: da
         while True:
             sequence += 1
             comment_seq += 1
-            text = phrases.customer_text(rng, turn_intent, brand.handle if channel == "twitter" else None, depth)
+            own_orders = orders_by_customer.get(author.customer_id or -1)
+            order_ref = rng.choice(own_orders) if own_orders and rng.random() < 0.8 else None
+            text = phrases.customer_text(
+                rng, turn_intent, brand.handle if channel == "twitter" else None, depth, order_id=order_ref
+            )
             if channel == "twitter":
                 native = _snowflake(at, sequence)
                 parent = thread[-1].native_id if thread else None

@@ -124,9 +124,48 @@ BRAND_REPLIES = {
 }
 
 
-def _fill(rng: random.Random, template: str) -> str:
+NICKNAMES = {
+    "Olivia": "Liv", "Alexander": "Alex", "Benjamin": "Ben", "Samuel": "Sam", "Daniel": "Dan",
+    "Joseph": "Joe", "James": "Jim", "Theodore": "Theo", "Abigail": "Abby", "Elijah": "Eli",
+    "Isabella": "Bella", "Sebastian": "Seb", "Evelyn": "Evie", "Emily": "Em", "Amelia": "Millie",
+    "Matthew": "Matt", "Jonas": "Jo", "Hannah": "Anna", "Lucas": "Luke", "Henry": "Hank",
+}
+NAME_DECORATIONS = [" 🌸", " ✨", " 🇺🇸", " | coffee addict", " 🏳️‍🌈", " (she/her)", " (he/him)", " 🎮"]
+
+
+def display_name(rng: random.Random, first: str, last: str, *, facebook: bool = False) -> str:
+    """How a person's name shows on a social profile: usually recognisable, rarely exact."""
+    if facebook:  # Facebook profiles mostly carry the real name
+        roll = rng.random()
+        if roll < 0.8:
+            return f"{first} {last}"
+        if roll < 0.9 and first in NICKNAMES:
+            return f"{NICKNAMES[first]} {last}"
+        return f"{first} {last}".upper() if roll < 0.95 else f"{first} {last[0]}."
+    roll = rng.random()
+    if roll < 0.45:
+        return f"{first} {last}"
+    if roll < 0.55:
+        return f"{first} {last}".lower()
+    if roll < 0.63 and first in NICKNAMES:
+        return f"{NICKNAMES[first]} {last}"
+    if roll < 0.70:
+        return f"{first} {last[0]}."
+    if roll < 0.80:
+        return f"{first} {last}{rng.choice(NAME_DECORATIONS)}"
+    if roll < 0.84:
+        return f"{rng.choice(['Dr.', 'Mr.', 'Ms.', 'Mrs.'])} {first} {last}"
+    if roll < 0.90:
+        return first  # first name only: not enough to link by name
+    if roll < 0.95:
+        return f"{first}_{last}".lower()
+    return f"{first} {last}"
+
+
+def _fill(rng: random.Random, template: str, order_id: int | None = None) -> str:
+    number = rng.randint(100000, 999999)
     return template.format(
-        order=rng.randint(100000, 999999),
+        order=order_id if order_id is not None else number,
         n=rng.randint(2, 21),
         product=rng.choice(PRODUCTS),
         country=rng.choice(["Canada", "Mexico", "the UK", "Germany", "Australia"]),
@@ -135,13 +174,14 @@ def _fill(rng: random.Random, template: str) -> str:
     )
 
 
-def customer_text(rng: random.Random, intent: str, brand_handle: str | None, depth: int) -> str:
+def customer_text(rng: random.Random, intent: str, brand_handle: str | None, depth: int,
+                  order_id: int | None = None) -> str:
     """What a customer writes: the opening post at depth 0, a follow-up after that."""
     if depth == 0:
         bank = {"complaint": COMPLAINTS, "question": QUESTIONS, "praise": PRAISE, "other": OTHER}[intent]
     else:
         bank = FOLLOWUPS[intent]
-    text = _fill(rng, rng.choice(bank))
+    text = _fill(rng, rng.choice(bank), order_id)
     if rng.random() < 0.1:
         text = text.upper() if intent == "complaint" else text.lower()
     return f"@{brand_handle} {text}" if brand_handle else text

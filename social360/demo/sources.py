@@ -92,7 +92,11 @@ CREATE TABLE IF NOT EXISTS response_truth (
 
 
 def generation_id(params: dict) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """Identifies a data set: the generator's parameters and its version."""
+    from social360.demo.generator import GENERATOR_VERSION
+
+    keyed = {**params, "generator_version": GENERATOR_VERSION}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def current_generation() -> str | None:

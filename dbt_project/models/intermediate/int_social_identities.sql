@@ -1,7 +1,16 @@
-{#- Each social account that wrote to the brand, linked to at most one CRM customer.
+{#- Each social account that wrote to the brand, linked to at most one CRM customer, with the
+    method and confidence of the link. Rules, strongest first:
 
-    Exact match first: the X handle a customer declared in the CRM. A handle declared by more
-    than one customer is ambiguous and links nobody. -#}
+    1. exact_handle     the X handle the customer declared in the CRM (confidence 1.0);
+    2. order_reference  the account's posts quote order numbers of exactly one customer, and its
+                        profile name or handle agrees with that customer (0.95);
+    3. fuzzy_name       the profile name matches the customer's name (pg_trgm similarity after
+                        normalization and nickname expansion, first name + last initial, or a
+                        first name whose handle spells the full name), the match is clearly better
+                        than the runner-up, and on X the handle agrees or the name is near exact.
+
+    A customer is linked to at most one account per channel and an account to at most one
+    customer; a tie links nobody. -#}
 with
 
 posts as (
@@ -9,8 +18,12 @@ posts as (
     where not is_brand_post
 ),
 
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
+orders as (
+    select * from {{ ref('stg_crm__orders') }}
+),
+
+nicknames as (
+    select * from {{ ref('first_name_nicknames') }}
 ),
 
 accounts as (
@@ -27,27 +40,199 @@ accounts as (
     group by channel, author_account_id
 ),
 
+-- names on both sides in one comparable form ------------------------------------------------
+
+account_names as (
+    select
+        accounts.channel,
+        accounts.account_id,
+        accounts.handle,
+        regexp_replace(lower(coalesce(accounts.handle, '')), '[^a-z]+', '', 'g') as handle_letters,
+        trim(concat(
+            coalesce(nicknames.first_name, split_part(normalized.name, ' ', 1)),
+            ' ',
+            substr(normalized.name, length(split_part(normalized.name, ' ', 1)) + 2)
+        )) as name
+    from accounts
+    cross join lateral (select {{ normalize_person_name('accounts.display_name') }} as name) as normalized
+    left join nicknames on nicknames.nickname = split_part(normalized.name, ' ', 1)
+),
+
+customer_names as (
+    select * from {{ ref('int_customer_names') }}
+),
+
+-- rule 1: declared handles ---------------------------------------------------------------------
+
 declared_handles as (
     select
         customer_id,
         twitter_handle,
         count(*) over (partition by twitter_handle) as customers_with_handle
-    from customers
+    from customer_names
     where twitter_handle is not null
 ),
 
-exact_handle_matches as (
+exact_matches as (
     select
-        accounts.channel,
-        accounts.account_id,
+        account_names.channel,
+        account_names.account_id,
         declared_handles.customer_id,
         'exact_handle' as match_method,
-        1.0 as match_confidence
-    from accounts
+        1.0 as match_confidence,
+        1 as rule_rank
+    from account_names
     inner join declared_handles
-        on accounts.channel = 'twitter'
-        and lower(accounts.handle) = declared_handles.twitter_handle
+        on account_names.channel = 'twitter'
+        and lower(account_names.handle) = declared_handles.twitter_handle
         and declared_handles.customers_with_handle = 1
+),
+
+-- evidence for rules 2 and 3 ---------------------------------------------------------------------
+
+name_pairs as (
+    -- similar names (trigram index) ...
+    select account_names.channel, account_names.account_id, customer_names.customer_id
+    from account_names
+    inner join customer_names on {{ names_similar('account_names.name', 'customer_names.name') }}
+    where account_names.name <> ''
+    union
+    -- ... and "Olivia S." style profile names: full first name and the last name's initial
+    select account_names.channel, account_names.account_id, customer_names.customer_id
+    from account_names
+    inner join customer_names on customer_names.first_name_initial = account_names.name
+),
+
+name_candidates as (
+    select
+        name_pairs.channel,
+        name_pairs.account_id,
+        name_pairs.customer_id,
+        greatest(
+            {{ name_similarity('account_names.name', 'customer_names.name') }},
+            case when account_names.name = customer_names.first_name_initial then 0.8 else 0 end,
+            -- "Abigail" with handle @AbigailMitchell: the handle spells the full name
+            case
+                when split_part(account_names.name, ' ', 1) = customer_names.first_name
+                    and length(customer_names.last_name) >= 3
+                    and position(
+                        regexp_replace(customer_names.first_name || customer_names.last_name, '[^a-z]+', '', 'g')
+                        in account_names.handle_letters
+                    ) > 0
+                    then 0.85
+                else 0
+            end
+        ) as name_score,
+        account_names.handle_letters <> ''
+            and (
+                (length(customer_names.last_name) >= 3
+                    and position(customer_names.last_name in account_names.handle_letters) > 0
+                    and position(left(customer_names.first_name, 1) in account_names.handle_letters) > 0)
+                or (length(customer_names.email_letters) >= 5
+                    and account_names.handle_letters = customer_names.email_letters)
+            ) as handle_agrees
+    from name_pairs
+    inner join account_names
+        on account_names.channel = name_pairs.channel
+        and account_names.account_id = name_pairs.account_id
+    inner join customer_names on customer_names.customer_id = name_pairs.customer_id
+),
+
+quoted_orders as (
+    {{ order_references('posts', 'channel, author_account_id', 'post_text') }}
+),
+
+order_evidence as (
+    select
+        quoted_orders.channel,
+        quoted_orders.author_account_id as account_id,
+        min(orders.customer_id) as customer_id,
+        count(distinct orders.customer_id) as customers_quoted
+    from quoted_orders
+    inner join orders on orders.order_id = quoted_orders.order_number
+    group by quoted_orders.channel, quoted_orders.author_account_id
+),
+
+order_matches as (
+    select
+        order_evidence.channel,
+        order_evidence.account_id,
+        order_evidence.customer_id,
+        'order_reference' as match_method,
+        0.95 as match_confidence,
+        2 as rule_rank
+    from order_evidence
+    inner join name_candidates
+        on name_candidates.channel = order_evidence.channel
+        and name_candidates.account_id = order_evidence.account_id
+        and name_candidates.customer_id = order_evidence.customer_id
+    where order_evidence.customers_quoted = 1
+        and (name_candidates.name_score >= 0.5 or name_candidates.handle_agrees)
+),
+
+ranked_names as (
+    select
+        *,
+        row_number() over (
+            partition by channel, account_id order by name_score desc, customer_id
+        ) as account_rank,
+        lead(name_score) over (
+            partition by channel, account_id order by name_score desc, customer_id
+        ) as runner_up_score
+    from name_candidates
+),
+
+fuzzy_matches as (
+    select
+        channel,
+        account_id,
+        customer_id,
+        'fuzzy_name' as match_method,
+        least(0.9, name_score) as match_confidence,
+        3 as rule_rank
+    from ranked_names
+    where account_rank = 1
+        and name_score >= 0.75
+        and name_score - coalesce(runner_up_score, 0) >= 0.1
+        and (handle_agrees or name_score >= 0.9 or channel <> 'twitter')
+),
+
+-- one customer per account, one account per customer and channel ---------------------------------
+
+all_matches as (
+    select * from exact_matches
+    union all
+    select * from order_matches
+    union all
+    select * from fuzzy_matches
+),
+
+best_for_account as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by channel, account_id order by rule_rank, match_confidence desc, customer_id
+            ) as pick
+        from all_matches
+    ) as ranked
+    where pick = 1
+),
+
+contested as (
+    select
+        *,
+        min(rule_rank) over (partition by channel, customer_id) as best_rule,
+        count(*) over (partition by channel, customer_id, rule_rank) as claims_at_rule
+    from best_for_account
+),
+
+links as (
+    select channel, account_id, customer_id, match_method, match_confidence
+    from contested
+    where rule_rank = best_rule
+        and claims_at_rule = 1
 ),
 
 final as (
@@ -61,13 +246,13 @@ final as (
         accounts.post_count,
         accounts.first_seen_at,
         accounts.last_seen_at,
-        matches.customer_id,
-        coalesce(matches.match_method, 'unmatched') as match_method,
-        cast(matches.match_confidence as numeric(4, 3)) as match_confidence
+        links.customer_id,
+        coalesce(links.match_method, 'unmatched') as match_method,
+        cast(coalesce(links.match_confidence, 0) as numeric(4, 3)) as match_confidence
     from accounts
-    left join exact_handle_matches as matches
-        on matches.channel = accounts.channel
-        and matches.account_id = accounts.account_id
+    left join links
+        on links.channel = accounts.channel
+        and links.account_id = accounts.account_id
 )
 
 select * from final

@@ -1,0 +1,105 @@
+{#- Every opening interval of every support schedule, as absolute (UTC) times, over the days the
+    data spans.
+
+    This is the week-minute technique of Fivetran's dbt_zendesk with the time zone applied day by
+    day: the weekly opening hours (local wall-clock times per weekday) are laid onto each calendar
+    day, converted from the schedule's time zone (so daylight-saving changes are exact), overnight
+    shifts are split at local midnight, and pieces falling on a holiday are removed. Business
+    minutes are overlaps with these intervals. -#}
+with
+
+schedules as (
+    select * from {{ ref('support_schedules') }}
+),
+
+hours as (
+    select * from {{ ref('support_schedule_hours') }}
+),
+
+holidays as (
+    select * from {{ ref('support_holidays') }}
+),
+
+posts as (
+    select created_at from {{ ref('int_social_posts') }}
+),
+
+bounds as (
+    select
+        cast(coalesce(min(created_at), {{ as_of() }}) as date) - 1 as first_day,
+        cast(greatest(coalesce(max(created_at), {{ as_of() }}), {{ as_of() }}) as date) + 15 as last_day
+    from posts
+),
+
+days as (
+    {{ day_spine('(select first_day from bounds)', '(select last_day from bounds)') }}
+),
+
+weekdays as (
+    select 'monday' as day_of_week, 1 as iso_dow
+    union all select 'tuesday', 2
+    union all select 'wednesday', 3
+    union all select 'thursday', 4
+    union all select 'friday', 5
+    union all select 'saturday', 6
+    union all select 'sunday', 7
+),
+
+shifts as (
+    select
+        hours.schedule_id,
+        schedules.time_zone,
+        days.spine_date as shift_date,
+        cast(days.spine_date as timestamp) + cast(hours.opens_at as time) as local_opens_at,
+        case
+            when cast(hours.closes_at as time) <= cast(hours.opens_at as time)
+                then cast(days.spine_date + 1 as timestamp) + cast(hours.closes_at as time)
+            else cast(days.spine_date as timestamp) + cast(hours.closes_at as time)
+        end as local_closes_at
+    from days
+    inner join weekdays on weekdays.iso_dow = extract(isodow from days.spine_date)
+    inner join hours on hours.day_of_week = weekdays.day_of_week
+    inner join schedules on schedules.schedule_id = hours.schedule_id
+),
+
+pieces as (
+    -- the part of each shift on its own day
+    select
+        schedule_id,
+        time_zone,
+        shift_date as local_date,
+        local_opens_at,
+        least(local_closes_at, cast(shift_date + 1 as timestamp)) as local_closes_at
+    from shifts
+    union all
+    -- the part of an overnight shift after local midnight
+    select
+        schedule_id,
+        time_zone,
+        shift_date + 1 as local_date,
+        cast(shift_date + 1 as timestamp) as local_opens_at,
+        local_closes_at
+    from shifts
+    where local_closes_at > cast(shift_date + 1 as timestamp)
+),
+
+open_pieces as (
+    select pieces.*
+    from pieces
+    left join holidays
+        on holidays.schedule_id = pieces.schedule_id
+        and holidays.holiday_date = pieces.local_date
+    where holidays.schedule_id is null
+        and pieces.local_closes_at > pieces.local_opens_at
+),
+
+final as (
+    select
+        schedule_id,
+        local_date,
+        {{ local_to_utc('local_opens_at', 'time_zone') }} as opens_at,
+        {{ local_to_utc('local_closes_at', 'time_zone') }} as closes_at
+    from open_pieces
+)
+
+select * from final

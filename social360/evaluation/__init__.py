@@ -1,0 +1,1 @@
+"""Measurements of the warehouse's derived data against ground truth."""
