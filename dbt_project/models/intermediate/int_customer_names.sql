@@ -1,5 +1,5 @@
 {{ config(
-    post_hook=["{{ create_trigram_index(this, 'name') }}"]
+    post_hook=["{{ create_trigram_index(this, 'normalized_name') }}"]
 ) }}
 {#- CRM customers' names in the normalized form identity matching compares, indexed for fuzzy search. -#}
 with
@@ -14,7 +14,7 @@ final as (
         twitter_handle,
         {{ normalize_person_name('first_name') }} as first_name,
         {{ normalize_person_name('last_name') }} as last_name,
-        {{ normalize_person_name("concat(first_name, ' ', last_name)") }} as name,
+        {{ normalize_person_name("concat(first_name, ' ', last_name)") }} as normalized_name,
         {{ normalize_person_name('first_name') }} || ' ' || left({{ normalize_person_name('last_name') }}, 1)
             as first_name_initial,
         regexp_replace(split_part(coalesce(email, ''), '@', 1), '[^a-z]+', '', 'g') as email_letters

@@ -30,7 +30,7 @@ valued as (
         order_totals.last_order_at,
         cume_dist() over (order by coalesce(order_totals.lifetime_value, 0) desc) as value_cume_share
     from customers
-    left join order_totals on order_totals.customer_id = customers.customer_id
+    left join order_totals on customers.customer_id = order_totals.customer_id
 ),
 
 final as (

@@ -42,20 +42,30 @@ accounts as (
 
 -- names on both sides in one comparable form ------------------------------------------------
 
-account_names as (
+account_profiles as (
     select
-        accounts.channel,
-        accounts.account_id,
-        accounts.handle,
-        regexp_replace(lower(coalesce(accounts.handle, '')), '[^a-z]+', '', 'g') as handle_letters,
-        trim(concat(
-            coalesce(nicknames.first_name, split_part(normalized.name, ' ', 1)),
-            ' ',
-            substr(normalized.name, length(split_part(normalized.name, ' ', 1)) + 2)
-        )) as name
+        channel,
+        account_id,
+        handle,
+        regexp_replace(lower(coalesce(handle, '')), '[^a-z]+', '', 'g') as handle_letters,
+        {{ normalize_person_name('display_name') }} as profile_name
     from accounts
-    cross join lateral (select {{ normalize_person_name('accounts.display_name') }} as name) as normalized
-    left join nicknames on nicknames.nickname = split_part(normalized.name, ' ', 1)
+),
+
+account_names as (
+    -- nicknames expanded: "liv smith" compares as "olivia smith"
+    select
+        account_profiles.channel,
+        account_profiles.account_id,
+        account_profiles.handle,
+        account_profiles.handle_letters,
+        trim(concat(
+            coalesce(nicknames.first_name, split_part(account_profiles.profile_name, ' ', 1)),
+            ' ',
+            substr(account_profiles.profile_name, length(split_part(account_profiles.profile_name, ' ', 1)) + 2)
+        )) as normalized_name
+    from account_profiles
+    left join nicknames on split_part(account_profiles.profile_name, ' ', 1) = nicknames.nickname
 ),
 
 customer_names as (
@@ -83,24 +93,31 @@ exact_matches as (
         1 as rule_rank
     from account_names
     inner join declared_handles
-        on account_names.channel = 'twitter'
-        and lower(account_names.handle) = declared_handles.twitter_handle
-        and declared_handles.customers_with_handle = 1
+        on
+            account_names.channel = 'twitter'
+            and lower(account_names.handle) = declared_handles.twitter_handle
+            and declared_handles.customers_with_handle = 1
 ),
 
 -- evidence for rules 2 and 3 ---------------------------------------------------------------------
 
 name_pairs as (
     -- similar names (trigram index) ...
-    select account_names.channel, account_names.account_id, customer_names.customer_id
+    select
+        account_names.channel,
+        account_names.account_id,
+        customer_names.customer_id
     from account_names
-    inner join customer_names on {{ names_similar('account_names.name', 'customer_names.name') }}
-    where account_names.name <> ''
+    inner join customer_names on {{ names_similar('account_names.normalized_name', 'customer_names.normalized_name') }}
+    where account_names.normalized_name <> ''
     union
     -- ... and "Olivia S." style profile names: full first name and the last name's initial
-    select account_names.channel, account_names.account_id, customer_names.customer_id
+    select
+        account_names.channel,
+        account_names.account_id,
+        customer_names.customer_id
     from account_names
-    inner join customer_names on customer_names.first_name_initial = account_names.name
+    inner join customer_names on account_names.normalized_name = customer_names.first_name_initial
 ),
 
 name_candidates as (
@@ -109,11 +126,12 @@ name_candidates as (
         name_pairs.account_id,
         name_pairs.customer_id,
         greatest(
-            {{ name_similarity('account_names.name', 'customer_names.name') }},
-            case when account_names.name = customer_names.first_name_initial then 0.8 else 0 end,
+            {{ name_similarity('account_names.normalized_name', 'customer_names.normalized_name') }},
+            case when account_names.normalized_name = customer_names.first_name_initial then 0.8 else 0 end,
             -- "Abigail" with handle @AbigailMitchell: the handle spells the full name
             case
-                when split_part(account_names.name, ' ', 1) = customer_names.first_name
+                when
+                    split_part(account_names.normalized_name, ' ', 1) = customer_names.first_name
                     and length(customer_names.last_name) >= 3
                     and position(
                         regexp_replace(customer_names.first_name || customer_names.last_name, '[^a-z]+', '', 'g')
@@ -124,18 +142,23 @@ name_candidates as (
             end
         ) as name_score,
         account_names.handle_letters <> ''
-            and (
-                (length(customer_names.last_name) >= 3
-                    and position(customer_names.last_name in account_names.handle_letters) > 0
-                    and position(left(customer_names.first_name, 1) in account_names.handle_letters) > 0)
-                or (length(customer_names.email_letters) >= 5
-                    and account_names.handle_letters = customer_names.email_letters)
-            ) as handle_agrees
+        and (
+            (
+                length(customer_names.last_name) >= 3
+                and position(customer_names.last_name in account_names.handle_letters) > 0
+                and position(left(customer_names.first_name, 1) in account_names.handle_letters) > 0
+            )
+            or (
+                length(customer_names.email_letters) >= 5
+                and account_names.handle_letters = customer_names.email_letters
+            )
+        ) as handle_agrees
     from name_pairs
     inner join account_names
-        on account_names.channel = name_pairs.channel
-        and account_names.account_id = name_pairs.account_id
-    inner join customer_names on customer_names.customer_id = name_pairs.customer_id
+        on
+            name_pairs.channel = account_names.channel
+            and name_pairs.account_id = account_names.account_id
+    inner join customer_names on name_pairs.customer_id = customer_names.customer_id
 ),
 
 quoted_orders as (
@@ -149,7 +172,7 @@ order_evidence as (
         min(orders.customer_id) as customer_id,
         count(distinct orders.customer_id) as customers_quoted
     from quoted_orders
-    inner join orders on orders.order_id = quoted_orders.order_number
+    inner join orders on quoted_orders.order_number = orders.order_id
     group by quoted_orders.channel, quoted_orders.author_account_id
 ),
 
@@ -163,10 +186,12 @@ order_matches as (
         2 as rule_rank
     from order_evidence
     inner join name_candidates
-        on name_candidates.channel = order_evidence.channel
-        and name_candidates.account_id = order_evidence.account_id
-        and name_candidates.customer_id = order_evidence.customer_id
-    where order_evidence.customers_quoted = 1
+        on
+            order_evidence.channel = name_candidates.channel
+            and order_evidence.account_id = name_candidates.account_id
+            and order_evidence.customer_id = name_candidates.customer_id
+    where
+        order_evidence.customers_quoted = 1
         and (name_candidates.name_score >= 0.5 or name_candidates.handle_agrees)
 ),
 
@@ -174,10 +199,10 @@ ranked_names as (
     select
         *,
         row_number() over (
-            partition by channel, account_id order by name_score desc, customer_id
+            partition by channel, account_id order by name_score desc, customer_id asc
         ) as account_rank,
         lead(name_score) over (
-            partition by channel, account_id order by name_score desc, customer_id
+            partition by channel, account_id order by name_score desc, customer_id asc
         ) as runner_up_score
     from name_candidates
 ),
@@ -191,7 +216,8 @@ fuzzy_matches as (
         least(0.9, name_score) as match_confidence,
         3 as rule_rank
     from ranked_names
-    where account_rank = 1
+    where
+        account_rank = 1
         and name_score >= 0.75
         and name_score - coalesce(runner_up_score, 0) >= 0.1
         and (handle_agrees or name_score >= 0.9 or channel <> 'twitter')
@@ -213,7 +239,7 @@ best_for_account as (
         select
             *,
             row_number() over (
-                partition by channel, account_id order by rule_rank, match_confidence desc, customer_id
+                partition by channel, account_id order by rule_rank asc, match_confidence desc, customer_id asc
             ) as pick
         from all_matches
     ) as ranked
@@ -229,9 +255,15 @@ contested as (
 ),
 
 links as (
-    select channel, account_id, customer_id, match_method, match_confidence
+    select
+        channel,
+        account_id,
+        customer_id,
+        match_method,
+        match_confidence
     from contested
-    where rule_rank = best_rule
+    where
+        rule_rank = best_rule
         and claims_at_rule = 1
 ),
 
@@ -251,8 +283,9 @@ final as (
         cast(coalesce(links.match_confidence, 0) as numeric(4, 3)) as match_confidence
     from accounts
     left join links
-        on links.channel = accounts.channel
-        and links.account_id = accounts.account_id
+        on
+            accounts.channel = links.channel
+            and accounts.account_id = links.account_id
 )
 
 select * from final

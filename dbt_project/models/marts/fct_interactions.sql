@@ -36,14 +36,16 @@ social as (
         posts.sentiment_label,
         posts.intent
     from posts
-    inner join conversations on conversations.post_key = posts.post_key
+    inner join conversations on posts.post_key = conversations.post_key
     left join identities as author_identity
-        on author_identity.channel = posts.channel
-        and author_identity.account_id = posts.author_account_id
-    left join posts as answered on answered.post_key = conversations.answers_post_key
+        on
+            posts.channel = author_identity.channel
+            and posts.author_account_id = author_identity.account_id
+    left join posts as answered on conversations.answers_post_key = answered.post_key
     left join identities as answered_identity
-        on answered_identity.channel = answered.channel
-        and answered_identity.account_id = answered.author_account_id
+        on
+            answered.channel = answered_identity.channel
+            and answered.author_account_id = answered_identity.account_id
     where not posts.is_deleted
 ),
 

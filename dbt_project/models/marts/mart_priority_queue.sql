@@ -53,14 +53,14 @@ scored as (
         + 0.25 * (1 - coalesce(posts.sentiment_score, 0)) / 2.0
         + case when responses.is_sla_breached then 0.10 else 0 end as priority_score
     from responses
-    inner join posts on posts.post_key = responses.post_key
-    left join customer_value on customer_value.customer_id = responses.customer_id
-    left join customers on customers.customer_id = responses.customer_id
+    inner join posts on responses.post_key = posts.post_key
+    left join customer_value on responses.customer_id = customer_value.customer_id
+    left join customers on responses.customer_id = customers.customer_id
 ),
 
 final as (
     select
-        row_number() over (order by priority_score desc, received_at, post_key) as queue_rank,
+        row_number() over (order by priority_score desc, received_at asc, post_key asc) as queue_rank,
         post_key,
         post_id,
         channel,

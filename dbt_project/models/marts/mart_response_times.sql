@@ -47,10 +47,10 @@ final as (
         waits.requester_wait_minutes,
         sla.measured_at
     from sla
-    inner join posts on posts.post_key = sla.post_key
-    inner join conversations on conversations.post_key = sla.post_key
-    left join posts as responses on responses.post_key = conversations.first_response_post_key
-    left join waits on waits.post_key = sla.post_key
+    inner join posts on sla.post_key = posts.post_key
+    inner join conversations on sla.post_key = conversations.post_key
+    left join posts as responses on conversations.first_response_post_key = responses.post_key
+    left join waits on sla.post_key = waits.post_key
 )
 
 select * from final

@@ -24,8 +24,7 @@ daily as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(["cast(received_date as text)", "'|'", "channel", "'|'", "coalesce(brand_account, '')"])) }}
-            as response_day_key,
+        {{ surrogate_key(['received_date', 'channel', 'brand_account']) }} as response_day_key,
         received_date,
         channel,
         brand_account,

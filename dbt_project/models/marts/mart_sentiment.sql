@@ -25,9 +25,10 @@ classified as (
         posts.intent
     from posts
     left join identities
-        on identities.channel = posts.channel
-        and identities.account_id = posts.author_account_id
-    left join customers on customers.customer_id = identities.customer_id
+        on
+            posts.channel = identities.channel
+            and posts.author_account_id = identities.account_id
+    left join customers on identities.customer_id = customers.customer_id
 ),
 
 aggregated as (
@@ -51,8 +52,7 @@ aggregated as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(["cast(activity_date as text)", "'|'", "channel", "'|'", "brand_account", "'|'", "customer_segment"])) }}
-            as sentiment_key,
+        {{ surrogate_key(['activity_date', 'channel', 'brand_account', 'customer_segment']) }} as sentiment_key,
         activity_date,
         channel,
         brand_account,
@@ -67,8 +67,10 @@ final as (
         praise_count,
         cast(avg_sentiment_score as numeric(6, 4)) as avg_sentiment_score,
         cast(
-            case when scored_post_count > 0
-                then (positive_count - negative_count) * 1.0 / scored_post_count end
+            case
+                when scored_post_count > 0
+                    then (positive_count - negative_count) * 1.0 / scored_post_count
+            end
             as numeric(6, 4)
         ) as net_sentiment,
         cast(

@@ -71,9 +71,13 @@ final as (
         end as resolved_at,
         turns.needs_response
     from turns
-    inner join thread_ends on thread_ends.thread_key = turns.thread_key
+    inner join thread_ends on turns.thread_key = thread_ends.thread_key
 )
 
-select post_key, thread_key, requester_wait_minutes, resolved_at
+select
+    post_key,
+    thread_key,
+    requester_wait_minutes,
+    resolved_at
 from final
 where needs_response

@@ -39,9 +39,10 @@ posts as (
         {{ as_of() }} as measured_at
     from conversations
     left join identities
-        on identities.channel = conversations.channel
-        and identities.account_id = conversations.author_account_id
-    left join customer_value on customer_value.customer_id = identities.customer_id
+        on
+            conversations.channel = identities.channel
+            and conversations.author_account_id = identities.account_id
+    left join customer_value on identities.customer_id = customer_value.customer_id
 ),
 
 with_rules as (
@@ -53,12 +54,12 @@ with_rules as (
         -- the span measured: until the first response, or until now while unanswered
         greatest(coalesce(posts.first_response_at, posts.measured_at), posts.received_at) as measured_until
     from posts
-    left join schedules as channel_schedule on channel_schedule.channel = posts.channel
+    left join schedules as channel_schedule on posts.channel = channel_schedule.channel
     left join schedules as default_schedule on default_schedule.channel = '*'
     left join sla_targets as channel_target
-        on channel_target.channel = posts.channel and channel_target.priority = posts.priority
+        on posts.channel = channel_target.channel and posts.priority = channel_target.priority
     left join sla_targets as default_target
-        on default_target.channel = '*' and default_target.priority = posts.priority
+        on default_target.channel = '*' and posts.priority = default_target.priority
 ),
 
 business_overlaps as (
@@ -72,9 +73,10 @@ business_overlaps as (
         ) as business_minutes
     from with_rules
     inner join intervals
-        on intervals.schedule_id = with_rules.schedule_id
-        and intervals.opens_at < with_rules.measured_until
-        and intervals.closes_at > with_rules.received_at
+        on
+            with_rules.schedule_id = intervals.schedule_id
+            and with_rules.measured_until > intervals.opens_at
+            and with_rules.received_at < intervals.closes_at
     group by with_rules.post_key
 ),
 
@@ -93,9 +95,10 @@ business_running as (
             ) as minutes_through
     from with_rules
     inner join intervals
-        on intervals.schedule_id = with_rules.schedule_id
-        and intervals.closes_at > with_rules.received_at
-        and intervals.opens_at < with_rules.received_at + interval '60 days'
+        on
+            with_rules.schedule_id = intervals.schedule_id
+            and with_rules.received_at < intervals.closes_at
+            and intervals.opens_at < with_rules.received_at + interval '60 days'
     where with_rules.sla_in_business_hours
 ),
 
@@ -134,8 +137,8 @@ final as (
             else {{ dbt.dateadd('minute', 'with_rules.sla_target_minutes', 'with_rules.received_at') }}
         end as sla_due_at
     from with_rules
-    left join business_overlaps on business_overlaps.post_key = with_rules.post_key
-    left join business_due on business_due.post_key = with_rules.post_key
+    left join business_overlaps on with_rules.post_key = business_overlaps.post_key
+    left join business_due on with_rules.post_key = business_due.post_key
 )
 
 select * from final

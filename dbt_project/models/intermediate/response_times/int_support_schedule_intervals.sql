@@ -36,13 +36,14 @@ days as (
 ),
 
 weekdays as (
-    select 'monday' as day_of_week, 1 as iso_dow
-    union all select 'tuesday', 2
-    union all select 'wednesday', 3
-    union all select 'thursday', 4
-    union all select 'friday', 5
-    union all select 'saturday', 6
-    union all select 'sunday', 7
+    select
+        weekday_numbers.day_of_week,
+        weekday_numbers.iso_dow
+    from (
+        values
+        ('monday', 1), ('tuesday', 2), ('wednesday', 3), ('thursday', 4),
+        ('friday', 5), ('saturday', 6), ('sunday', 7)
+    ) as weekday_numbers (day_of_week, iso_dow)
 ),
 
 shifts as (
@@ -58,8 +59,8 @@ shifts as (
         end as local_closes_at
     from days
     inner join weekdays on weekdays.iso_dow = extract(isodow from days.spine_date)
-    inner join hours on hours.day_of_week = weekdays.day_of_week
-    inner join schedules on schedules.schedule_id = hours.schedule_id
+    inner join hours on weekdays.day_of_week = hours.day_of_week
+    inner join schedules on hours.schedule_id = schedules.schedule_id
 ),
 
 pieces as (
@@ -87,9 +88,11 @@ open_pieces as (
     select pieces.*
     from pieces
     left join holidays
-        on holidays.schedule_id = pieces.schedule_id
-        and holidays.holiday_date = pieces.local_date
-    where holidays.schedule_id is null
+        on
+            pieces.schedule_id = holidays.schedule_id
+            and pieces.local_date = holidays.holiday_date
+    where
+        holidays.schedule_id is null
         and pieces.local_closes_at > pieces.local_opens_at
 ),
 
