@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from social360.demo import generator, sources
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+# Recent, so freshness checks see live data; whole hour, so a test session sees one value.
+NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
 def load_demo(seed: int = 11, customers: int = 80, posts: int = 400, now: datetime = NOW, days: int = 20):

@@ -19,7 +19,7 @@ from tests.demo_data import NOW, load_demo
 
 pytestmark = pytest.mark.e2e
 AS_OF = NOW.isoformat()
-MARTS = ("dim_customers", "fct_interactions", "mart_sentiment", "mart_response_times")
+from social360.catalog import PUBLISHED_MARTS as MARTS
 
 
 def _run_all(conf=None):
