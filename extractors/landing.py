@@ -69,10 +69,38 @@ def canonical_json(value: Any) -> str:
 
 def payload_hash(payload: dict[str, Any], is_deleted: bool = False) -> str:
     """Content hash of one version: same content, same hash, whatever the key order."""
-    digest = hashlib.sha256(canonical_json(payload).encode("utf-8"))
+    return _hash_text(canonical_json(payload), is_deleted)
+
+
+def _hash_text(payload_json: str, is_deleted: bool) -> str:
+    digest = hashlib.sha256(payload_json.encode("utf-8"))
     if is_deleted:
         digest.update(b"\x00deleted")
     return digest.hexdigest()
+
+
+JSON_NUL = "\\u0000"  # how json.dumps writes U+0000 inside a string
+
+
+def _copy_row(record: RawRecord) -> tuple:
+    """The row COPY writes for one record: JSON serialized once and hashed from that text.
+
+    The common case costs one serialization of payload and context; only a record whose JSON
+    shows a NUL is normalized (and serialized again)."""
+    payload_json = canonical_json(record.payload)
+    context_json = canonical_json(record.context) if record.context else "{}"
+    if JSON_NUL in payload_json or JSON_NUL in context_json or NUL in record.native_id:
+        record = normalize(record)
+        payload_json = canonical_json(record.payload)
+        context_json = canonical_json(record.context)
+    return (
+        record.native_id,
+        payload_json,
+        _hash_text(payload_json, record.is_deleted),
+        context_json,
+        record.source_updated_at,
+        record.is_deleted,
+    )
 
 
 def land(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run_id: str) -> int:
@@ -93,17 +121,7 @@ def land(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run
     with conn.cursor() as cur:
         with cur.copy(copy_sql) as copy:
             for record in records:
-                record = normalize(record)
-                copy.write_row(
-                    (
-                        record.native_id,
-                        canonical_json(record.payload),
-                        payload_hash(record.payload, record.is_deleted),
-                        canonical_json(record.context),
-                        record.source_updated_at,
-                        record.is_deleted,
-                    )
-                )
+                copy.write_row(_copy_row(record))
                 rows += 1
         if rows == 0:
             return 0

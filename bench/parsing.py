@@ -1,0 +1,82 @@
+"""DAG parse time, side by side with parsing one empty DAG file.
+
+    python -m bench.parsing [--rounds 7]
+
+Each measurement is a fresh interpreter that imports Airflow (as the dag-processor has) and then
+times ``DagBag`` filling itself from a folder: the project's ``dags/`` (all three DAG files)
+against a folder holding one empty DAG (a single EmptyOperator). Rounds alternate the two; the
+median of each is compared. Target: all of the project's DAG files <= 2x one empty DAG file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import Figure, machine, median, print_table
+
+EMPTY_DAG = '''
+import pendulum
+from airflow.sdk import dag
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+
+@dag(dag_id="empty", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+def empty():
+    EmptyOperator(task_id="nothing")
+
+
+empty()
+'''
+
+PROBE = """
+import json, sys, time
+import airflow.sdk
+from airflow.dag_processing.dagbag import DagBag
+start = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "dags": len(bag.dags), "errors": len(bag.import_errors)}))
+"""
+
+
+def parse_seconds(folder: Path, env: dict) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(folder)], capture_output=True, text=True, env=env,
+                         check=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["errors"]:
+        raise RuntimeError(f"import errors while parsing {folder}")
+    return result["seconds"], result["dags"]
+
+
+def main(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0, help="ignored: parse time does not depend on data")
+    args = parser.parse_args(argv)
+    from social360 import airflow_env, config
+
+    env = {**os.environ, **airflow_env.environ()}
+    airflow_env.prepare()
+    project, empty = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        empty_folder = Path(scratch)
+        (empty_folder / "empty_dag.py").write_text(EMPTY_DAG)
+        for _ in range(args.rounds):
+            seconds, dags = parse_seconds(config.DAGS_FOLDER, env)
+            project.append(seconds)
+            empty.append(parse_seconds(empty_folder, env)[0])
+    ratio = median(project) / median(empty)
+    figures = [Figure("parse all DAG files / parse one empty DAG file", ratio, "<= 2", ratio <= 2,
+                      f"{dags} DAGs: median {median(project) * 1000:.0f} ms vs {median(empty) * 1000:.0f} ms")]
+    print_table(f"DAG parsing ({machine()})", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
