@@ -50,6 +50,11 @@ def sync_table(table: CrmTable, run_id: str, *, page_size: int = 5000, warehouse
         "WHERE (updated_at, {pk}) > (%s, %s) ORDER BY updated_at, {pk} LIMIT %s"
     ).format(pk=sql.Identifier(table.primary_key), table=sql.Identifier(table.name))
     with psycopg.connect(source_url) as src, db.connect(warehouse_url) as wh:
+        if src.execute("SELECT to_regclass(%s) IS NULL", (table.name,)).fetchone()[0]:
+            _table_absent(table, result)
+            record_run(wh, result, run_id)
+            wh.commit()
+            return result
         cursor = load_cursor(wh, SOURCE, table.name) or {}
         high_water = datetime.fromisoformat(cursor["updated_at"]) if cursor.get("updated_at") else EPOCH
         position: tuple[datetime, int] = (max(high_water - lookback(), EPOCH), -(2**62))
@@ -69,6 +74,19 @@ def sync_table(table: CrmTable, run_id: str, *, page_size: int = 5000, warehouse
         record_run(wh, result, run_id)
         wh.commit()
     return result
+
+
+def _table_absent(table: CrmTable, result: StreamResult) -> None:
+    """No such table: an error when a CRM was configured (CRM_URL); with the embedded default
+    database it means no CRM is set up yet (e.g. only dumps were imported), so nothing to sync."""
+    import os
+
+    from extractors.base import ExtractorError
+
+    if os.environ.get("CRM_URL"):
+        raise ExtractorError(f"the CRM database at CRM_URL has no table {table.name!r}")
+    result.status = "absent"
+    result.message = f"no CRM table {table.name!r} in the default database {config.CRM_DB!r}: set CRM_URL to sync a CRM"
 
 
 def sync_all(run_id: str, **kwargs) -> list[StreamResult]:

@@ -1,9 +1,10 @@
 {#- Social posts threaded per channel: which inbound post each brand post answers, and for each
     inbound post whether it needs a response and when the brand first answered it.
 
-    "Answers" means replies directly to it: on X the brand tweet's replied_to parent is the
-    customer's tweet; Facebook threads are only two levels deep, so a brand comment answers the
-    latest customer comment before it in the same top-level thread. -#}
+    "Answers" means replies directly to it: on X, twcs dumps, the forum and JSONL dumps the brand
+    post's parent is the customer's post (a forum post without reply-to answers its topic's
+    opening post); Facebook comment threads are only two levels deep, so a brand comment answers
+    the latest customer comment before it in the same top-level thread. -#}
 with
 
 posts as (
@@ -14,7 +15,7 @@ threaded as (
     select
         *,
         channel || ':' || case
-            when channel = 'facebook' then coalesce(parent_post_id, post_id)
+            when source_table = 'facebook_comments' then coalesce(parent_post_id, post_id)
             else coalesce(conversation_id, post_id)
         end as thread_key
     from posts
@@ -31,7 +32,7 @@ facebook_turns as (
             rows between unbounded preceding and current row
         ) as customer_turn
     from threaded
-    where channel = 'facebook'
+    where source_table = 'facebook_comments'
 ),
 
 facebook_answers as (
@@ -56,7 +57,7 @@ direct_answers as (
         and parent.post_id = brand.parent_post_id
     where brand.is_brand_post
         and not parent.is_brand_post
-        and brand.channel <> 'facebook'
+        and brand.source_table <> 'facebook_comments'
 ),
 
 answers as (

@@ -13,6 +13,18 @@ comments as (
     select * from {{ ref('stg_facebook__comments') }}
 ),
 
+twcs as (
+    select * from {{ ref('stg_twcs__tweets') }}
+),
+
+forum as (
+    select * from {{ ref('stg_discourse__posts') }}
+),
+
+jsonl as (
+    select * from {{ ref('stg_jsonl__posts') }}
+),
+
 scores as (
     select * from {{ ref('stg_enrichment__post_scores') }}
 ),
@@ -61,10 +73,137 @@ facebook_posts as (
     from comments
 ),
 
+{# twcs dumps: the brand an inbound tweet is addressed to is the support account that answered
+   it first, else the one it answers, else the first support account in its thread. #}
+twcs_brand_candidates as (
+    select
+        inbound.tweet_id,
+        brand.author_id as brand_account,
+        case
+            when brand.in_reply_to_tweet_id = inbound.tweet_id then 1
+            when inbound.in_reply_to_tweet_id = brand.tweet_id then 2
+            else 3
+        end as preference,
+        brand.created_at,
+        brand.tweet_id as brand_tweet_id
+    from twcs as inbound
+    inner join twcs as brand
+        on
+            inbound.conversation_id = brand.conversation_id
+            and brand.is_brand_post
+    where not inbound.is_brand_post
+),
+
+twcs_brands as (
+    select
+        tweet_id,
+        brand_account
+    from (
+        select
+            tweet_id,
+            brand_account,
+            row_number() over (
+                partition by tweet_id order by preference, created_at, brand_tweet_id
+            ) as brand_rank
+        from twcs_brand_candidates
+    ) as ranked
+    where brand_rank = 1
+),
+
+twcs_posts as (
+    select
+        'twitter' as channel,
+        twcs.tweet_id as post_id,
+        twcs.author_id as author_account_id,
+        twcs.author_handle,
+        cast(null as text) as author_name,
+        cast(null as bigint) as author_followers,
+        case when twcs.is_brand_post then twcs.author_id else twcs_brands.brand_account end as brand_account_id,
+        case when twcs.is_brand_post then twcs.author_id else twcs_brands.brand_account end as brand_account,
+        twcs.is_brand_post,
+        twcs.in_reply_to_tweet_id as parent_post_id,
+        twcs.conversation_id,
+        twcs.created_at,
+        twcs.tweet_text as post_text,
+        twcs.is_deleted,
+        'twcs_tweets' as source_table,
+        twcs.tweet_id as source_native_id,
+        twcs.payload_hash
+    from twcs
+    left join twcs_brands on twcs.tweet_id = twcs_brands.tweet_id
+),
+
+{# Discourse: a post answers the post it replies to, else its topic's opening post; the
+   opening post is the thread root. #}
+forum_openers as (
+    select
+        topic_id,
+        post_id as opener_post_id
+    from forum
+    where post_number = 1
+),
+
+forum_posts as (
+    select
+        'forum' as channel,
+        forum.post_id,
+        coalesce(forum.user_id, forum.username) as author_account_id,
+        forum.username as author_handle,
+        forum.author_name,
+        cast(null as bigint) as author_followers,
+        forum.forum as brand_account_id,
+        forum.forum as brand_account,
+        forum.is_brand_post,
+        case
+            when forum.post_number > 1 then coalesce(replied.post_id, forum_openers.opener_post_id)
+        end as parent_post_id,
+        coalesce(forum_openers.opener_post_id, 'topic-' || cast(forum.topic_id as text)) as conversation_id,
+        forum.created_at,
+        forum.post_text,
+        forum.is_deleted,
+        'discourse_posts' as source_table,
+        forum.post_id as source_native_id,
+        forum.payload_hash
+    from forum
+    left join forum as replied
+        on
+            forum.topic_id = replied.topic_id
+            and forum.reply_to_post_number = replied.post_number
+    left join forum_openers on forum.topic_id = forum_openers.topic_id
+),
+
+jsonl_posts as (
+    select
+        jsonl.channel,
+        jsonl.post_id,
+        jsonl.author_id as author_account_id,
+        jsonl.author_handle,
+        jsonl.author_name,
+        jsonl.author_followers,
+        jsonl.brand_account as brand_account_id,
+        jsonl.brand_account,
+        jsonl.is_brand_post,
+        jsonl.in_reply_to_id as parent_post_id,
+        jsonl.thread_id as conversation_id,
+        jsonl.created_at,
+        jsonl.post_text,
+        jsonl.is_deleted,
+        'jsonl_posts' as source_table,
+        jsonl.jsonl_post_key as source_native_id,
+        jsonl.payload_hash
+    from jsonl
+),
+
 unioned as (
     select * from x_posts
     union all
     select * from facebook_posts
+    union all
+    select * from twcs_posts
+    union all
+    select * from forum_posts
+    union all
+    select * from jsonl_posts
 ),
 
 joined as (

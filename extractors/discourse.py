@@ -1,0 +1,208 @@
+"""A Discourse forum: every post of the community, walking ``/posts.json`` down by id.
+
+``/posts.json`` lists the latest posts newest first; ``before=<id>`` continues below an id.
+One run walks from the top down to the highest post id already stored (the cursor), and on
+below it while posts are younger than a lookback window (edits and deletions of recent posts
+are not surfaced by an id-ordered list, so recent posts are re-read; landing makes re-reads
+free). Posts of the walked range that are no longer listed are fetched one by one and land as
+deleted on 404. The cursor (highest id, poll time) is saved after everything it covers.
+
+Discourse answers 429 with ``Retry-After`` (and ``extras.wait_seconds``); both are honoured.
+A bad or revoked API key (403 ``invalid_access``) stops the source with an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from extractors import http
+from extractors.base import StreamResult, record_run
+from extractors.landing import RawRecord, land, load_cursor, save_cursor
+from extractors.sources import SourceConfigError, SourceSettings
+from social360 import db
+
+log = logging.getLogger(__name__)
+
+SOURCE = "discourse"
+TABLE = "discourse_posts"
+STREAM = "posts"
+
+
+class DiscourseDialect(http.ApiDialect):
+    """Discourse's signals: 429 with ``Retry-After``, 403 ``invalid_access`` for bad keys."""
+
+    name = "Discourse"
+
+    def check(self, response: httpx.Response, body: Any, now: float) -> None:
+        status = response.status_code
+        error_type = body.get("error_type") if isinstance(body, dict) else None
+        if status == 429:
+            wait = http.retry_after_header(response, now)
+            if wait is None and isinstance(body, dict):
+                wait = (body.get("extras") or {}).get("wait_seconds")
+            raise http.Throttled(f"Discourse: rate limited ({http.short(body)})",
+                                 retry_after=float(wait) if wait is not None else None, status=status)
+        if status in (401, 403) and error_type in (None, "invalid_access"):
+            raise http.TokenExpired(
+                f"Discourse rejected the API key or username (HTTP {status}: {http.short(body)}); "
+                "renew the key in the connection", status=status, body=body)
+        super().check(response, body, now)
+
+
+@dataclass
+class DiscourseConfig:
+    base_url: str
+    forum: str
+    brand_usernames: list[str] = field(default_factory=list)
+    staff_is_brand: bool = True
+    lookback: timedelta = timedelta(hours=24)
+    initial_history: timedelta = timedelta(days=30)
+
+    @classmethod
+    def from_settings(cls, settings: SourceSettings) -> "DiscourseConfig":
+        if not settings.base_url:
+            raise SourceConfigError("discourse: set the forum's base URL (connection host or SOCIAL360_DISCOURSE_BASE_URL)")
+        return cls(
+            base_url=settings.base_url,
+            forum=settings.get("forum_name") or urlsplit(settings.base_url).hostname or settings.base_url,
+            brand_usernames=[u.lower() for u in settings.get_list("brand_usernames")],
+            staff_is_brand=settings.get_bool("staff_is_brand", True),
+            lookback=timedelta(minutes=settings.get_float("lookback_minutes", 24 * 60)),
+            initial_history=timedelta(days=settings.get_float("initial_days", 30)),
+        )
+
+
+def client_for(settings: SourceSettings, **kwargs) -> http.ApiClient:
+    headers = {}
+    if settings.secret:
+        headers = {"Api-Key": settings.secret, "Api-Username": settings.login or "system"}
+    kwargs.setdefault("max_wait", settings.get_float("max_wait_seconds", 900))
+    kwargs.setdefault("min_interval", settings.get_float("min_interval_seconds", 1.0))
+    return http.ApiClient(settings.base_url, DiscourseDialect(), headers=headers, **kwargs)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class DiscourseExtractor:
+    """Extract a forum's posts into ``raw.discourse_posts``."""
+
+    def __init__(self, client: http.ApiClient, config: DiscourseConfig, *, warehouse_url: str | None = None):
+        self.client = client
+        self.config = config
+        self.warehouse_url = warehouse_url
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"forum": self.config.forum, "base_url": self.config.base_url,
+                "brand_usernames": self.config.brand_usernames, "staff_is_brand": self.config.staff_is_brand}
+
+    def run(self, run_id: str) -> list[StreamResult]:
+        result = StreamResult(SOURCE, f"{self.config.forum}:{STREAM}")
+        with db.connect(self.warehouse_url, autocommit=True) as conn:
+            try:
+                self.extract(conn, result, run_id)
+            except http.StopSource as exc:
+                result.status, result.message = exc.kind, str(exc)
+                raise
+            except Exception as exc:
+                result.status, result.message = "error", str(exc)
+                raise
+            finally:
+                record_run(conn, result, run_id)
+        return [result]
+
+    def extract(self, conn, result: StreamResult, run_id: str) -> None:
+        stream = f"{self.config.forum}:{STREAM}"
+        state = load_cursor(conn, SOURCE, stream) or {}
+        started = self.now()
+        max_saved = int(state.get("max_id") or 0)
+        first_run = not state
+        if first_run:
+            floor = started - self.config.initial_history
+        elif self.config.lookback > timedelta(0) and state.get("polled_at"):
+            floor = datetime.fromisoformat(state["polled_at"]) - self.config.lookback
+        else:
+            floor = None
+
+        top, lowest, before, seen = None, None, None, set()
+        while True:
+            body = self.client.get("/posts.json", {"before": before}).data or {}
+            posts = [p for p in body.get("latest_posts") or [] if isinstance(p, dict) and isinstance(p.get("id"), int)]
+            if not posts:
+                lowest = 0  # walked past the oldest post: the whole range below the top was seen
+                break
+            ids = [p["id"] for p in posts]
+            top = max(top or 0, max(ids))
+            lowest = min(ids)
+            seen.update(ids)
+            keep = [p for p in posts if p["id"] > max_saved or (floor and (parse_time(p.get("created_at")) or started) >= floor)]
+            with conn.transaction():
+                landed = land(conn, TABLE, [self._record(p) for p in keep], run_id)
+            result.add_page(len(keep), landed)
+            covered = first_run or lowest <= max_saved
+            oldest = min((parse_time(p.get("created_at")) or started) for p in posts)
+            if covered and (floor is None or oldest < floor):
+                break
+            if before is not None and lowest >= before:
+                raise http.BadRequest("Discourse: /posts.json did not move below `before`; stopping to avoid a loop")
+            before = lowest
+
+        if not first_run and top is not None:
+            self._confirm_missing(conn, lowest or 0, top, seen, result, run_id)
+        with conn.transaction():
+            save_cursor(conn, SOURCE, stream, {"max_id": max(top or 0, max_saved), "polled_at": started.isoformat()}, run_id)
+
+    def _record(self, post: dict, *, deleted: bool | None = None) -> RawRecord:
+        if deleted is None:
+            deleted = bool(post.get("deleted_at")) or bool(post.get("user_deleted"))
+        updated = parse_time(post.get("updated_at")) or parse_time(post.get("created_at"))
+        return RawRecord(str(post["id"]), post, source_updated_at=updated, context=dict(self.context), is_deleted=deleted)
+
+    def _confirm_missing(self, conn, lowest: int, top: int | None, seen: set[int], result: StreamResult, run_id: str) -> None:
+        """Stored posts in the walked id range that the list no longer shows: deleted, or just hidden?"""
+        rows = conn.execute(
+            """
+            SELECT native_id, payload FROM (
+                SELECT DISTINCT ON (native_id) native_id, payload, is_deleted FROM raw.discourse_posts
+                WHERE context ->> 'forum' = %s AND native_id ~ '^[0-9]+$'
+                  AND native_id::bigint BETWEEN %s AND %s
+                ORDER BY native_id, source_updated_at DESC NULLS LAST, loaded_seq DESC
+            ) AS latest WHERE NOT is_deleted
+            """,
+            (self.config.forum, lowest, top or lowest),
+        ).fetchall()
+        for native_id, payload in rows:
+            if int(native_id) in seen:
+                continue
+            try:
+                post = self.client.get(f"/posts/{native_id}.json").data or {}
+                record = self._record(post)
+            except http.NotFound:
+                record = RawRecord(native_id, payload, source_updated_at=self.now(), is_deleted=True,
+                                   context={**self.context, "deleted_detected_by": "GET /posts/{id}.json: 404"})
+            with conn.transaction():
+                landed = land(conn, TABLE, [record], run_id)
+            result.add_page(1, landed)
+
+
+def extract(run_id: str, settings: SourceSettings, **client_kwargs) -> list[StreamResult]:
+    """Run the Discourse extractor with ``settings`` (from :mod:`extractors.sources`)."""
+    config = DiscourseConfig.from_settings(settings)
+    with client_for(settings, **client_kwargs) as client:
+        return DiscourseExtractor(client, config).run(run_id)

@@ -1,0 +1,184 @@
+"""The Discourse extractor against a real local HTTP server speaking Discourse's documented
+shapes: `/posts.json` walked down by `before` to the stored max id, Retry-After honoured,
+edits and deletions of recent posts seen, bad keys stopping the source."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from extractors import discourse, http
+from tests.fakes.base import FakeClock, Reply
+from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.harness import (client_kwargs, cursor, discourse_settings, discourse_world, latest, live, raw_rows,
+                                 run_discourse)
+
+
+@pytest.fixture
+def fake():
+    api = FakeDiscourse(FakeClock(), seed=11, page_size=5).start()
+    yield api
+    api.stop()
+
+
+def _assert_mirrors_source(url: str, fake: FakeDiscourse) -> None:
+    stored = live(url, "discourse_posts")
+    assert {int(i): p["raw"] for i, p in stored.items()} == {i: p.raw for i, p in fake.live_posts().items()}
+
+
+def test_posts_land_and_the_next_run_walks_only_down_to_the_stored_max(databases, fake):
+    discourse_world(fake, topics=4, replies=5)
+    run_discourse(fake, "run-1")
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    walked = [r for r in fake.requests if r.path == "/posts.json"]
+    assert len(walked) == 6  # 24 posts, 5 a page, then the empty page past the oldest
+    state = cursor(databases.warehouse_url, "discourse", "community:posts")
+    assert state["max_id"] == max(fake.posts)
+
+    with psycopg.connect(databases.warehouse_url) as conn:
+        context = conn.execute("SELECT context FROM raw.discourse_posts LIMIT 1").fetchone()[0]
+    assert context["forum"] == "community" and context["brand_usernames"] == ["acme_team"]
+    assert all(r.headers.get("api-key") == fake.api_key for r in fake.requests)
+
+    fake.clock.advance(2 * 24 * 3600)
+    fake.requests.clear()
+    assert run_discourse(fake, "run-2")[0].rows_landed == 0  # re-reads the window before run-1's poll
+    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 6
+
+    fake.clock.advance(600)  # run-2 polled two days after run-1: the old posts are out of its window
+    topic = sorted(fake.topics)[0]
+    new = [fake.reply(topic, "member1", f"me too {i}") for i in range(3)]
+    fake.requests.clear()
+    result = run_discourse(fake, "run-3")[0]
+    assert result.rows_landed == 3
+    pages = [r for r in fake.requests if r.path == "/posts.json"]
+    assert len(pages) == 1 and pages[0].param("before") is None  # the first page reached the stored max
+    assert cursor(databases.warehouse_url, "discourse", "community:posts")["max_id"] == new[-1].id
+    _assert_mirrors_source(databases.warehouse_url, fake)
+
+
+def test_retry_after_is_honoured(databases, fake):
+    discourse_world(fake, topics=2, replies=3)
+    fake.schedule(None, "throttle")
+    run_discourse(fake, "run-1")
+    throttled = next(r for r in fake.requests if r.status == 429)
+    asked = int(throttled.reply_headers["Retry-After"])
+    retry = fake.requests[fake.requests.index(throttled) + 1]
+    assert retry.at - throttled.at >= asked
+    _assert_mirrors_source(databases.warehouse_url, fake)
+
+
+def test_wait_seconds_in_the_body_when_there_is_no_retry_after_header(databases, fake):
+    discourse_world(fake, topics=1, replies=2)
+    original = fake.fault_reply
+
+    def body_only(fault, request):
+        reply = original(fault, request)
+        if fault == "throttle":
+            reply.headers.pop("Retry-After")
+            reply.body["extras"]["wait_seconds"] = 42
+        return reply
+
+    fake.fault_reply = body_only
+    fake.schedule("throttle")
+    run_discourse(fake, "run-1")
+    assert fake.requests[1].at - fake.requests[0].at >= 42
+
+
+def test_a_bad_key_stops_the_source_without_retrying(databases, fake):
+    discourse_world(fake, topics=1, replies=2)
+    settings = discourse_settings(fake)
+    fake.api_key = "rotated"  # the key in the connection was revoked
+    with pytest.raises(http.TokenExpired, match="renew the key"):
+        discourse.extract("run-1", settings, **client_kwargs(fake.clock, min_interval=0))
+    assert len(fake.requests) == 1
+    assert cursor(databases.warehouse_url, "discourse", "community:posts") is None
+
+
+def test_bad_gateway_pages_and_truncated_json_are_retried(databases, fake):
+    discourse_world(fake, topics=2, replies=4)
+    fake.schedule(None, "server_error", "truncated", None, "timeout", "server_error")
+    run_discourse(fake, "run-1")
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    assert {r.fault for r in fake.requests} >= {"server_error", "truncated", "timeout"}
+
+
+def test_edits_and_deletions_of_recent_posts_are_seen(databases, fake):
+    discourse_world(fake, topics=3, replies=3)
+    run_discourse(fake, "run-1")
+    ids = sorted(fake.posts)
+    edited, deleted = fake.posts[ids[3]], ids[5]
+    fake.clock.advance(600)
+    edited.raw += " (edited)"
+    edited.version += 1
+    edited.updated_at = fake.clock.now()
+    fake.deleted.add(deleted)
+    run_discourse(fake, "run-2")
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    versions = latest(databases.warehouse_url, "discourse_posts")
+    assert versions[str(deleted)][2] is True and versions[str(deleted)][1]["raw"] == fake.posts[deleted].raw
+    assert versions[str(edited.id)][1]["version"] == 2
+    gone = [r for r in fake.requests if r.path == f"/posts/{deleted}.json"]
+    assert [r.status for r in gone] == [404]
+
+
+def test_an_author_deleted_post_lands_deleted(databases, fake):
+    discourse_world(fake, topics=1, replies=1)
+    original = fake._latest_posts
+    target = max(fake.posts)
+
+    def with_user_deleted(request):
+        reply = original(request)
+        for post in reply.body["latest_posts"]:
+            if post["id"] == target:
+                post.update(user_deleted=True, raw="(post deleted by author)")
+        return reply
+
+    fake.route = lambda request: with_user_deleted(request) if request.path == "/posts.json" else original(request)
+    run_discourse(fake, "run-1")
+    assert latest(databases.warehouse_url, "discourse_posts")[str(target)][2] is True
+
+
+def test_bad_content_lands_intact(databases, fake):
+    fake.members = ["member0"]
+    texts = ["😡 still broken 🔥", "مرحبا، لا يعمل التطبيق", "nul\x00here", "z" * 10_000]
+    opener = fake.new_topic("member0", "Weird text", texts[0])
+    for text in texts[1:]:
+        fake.reply(opener.topic_id, "member0", text)
+    run_discourse(fake, "run-1")
+    stored = sorted(p["raw"] for p in live(databases.warehouse_url, "discourse_posts").values())
+    assert stored == sorted(t.replace("\x00", "\ufffd") for t in texts)
+    assert len(raw_rows(databases.warehouse_url, "discourse_posts")) == 4
+
+
+def test_settings_need_a_base_url():
+    from extractors.sources import SourceConfigError, SourceSettings
+
+    with pytest.raises(SourceConfigError, match="base URL"):
+        discourse.DiscourseConfig.from_settings(SourceSettings("discourse"))
+    config = discourse.DiscourseConfig.from_settings(
+        SourceSettings("discourse", base_url="https://forum.example.com", extra={"brand_usernames": "Acme_Team, bob"}))
+    assert config.forum == "forum.example.com" and config.brand_usernames == ["acme_team", "bob"]
+
+
+def test_retry_after_dialect_reads_http_dates():
+    import httpx
+    from email.utils import format_datetime
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    later = format_datetime(datetime(2026, 1, 1, 0, 0, 30, tzinfo=timezone.utc), usegmt=True)
+    assert http.retry_after_header(httpx.Response(429, headers={"Retry-After": later}), now) == 30
+    assert http.retry_after_header(httpx.Response(429, headers={"Retry-After": "7"}), now) == 7
+    with pytest.raises(http.Throttled) as info:
+        discourse.DiscourseDialect().check(httpx.Response(429), {"extras": {"wait_seconds": 9}}, now)
+    assert info.value.retry_after == 9
+
+
+def test_a_reply_shape_the_api_never_sends_is_a_clear_error(databases, fake):
+    discourse_world(fake, topics=1, replies=1)
+    fake.route = lambda request: Reply(200, raw=b"<!DOCTYPE html><html>maintenance</html>",
+                                       headers={"Content-Type": "text/html"})
+    with pytest.raises(http.MalformedResponse, match="malformed JSON from /posts.json"):
+        run_discourse(fake, "run-1", max_attempts=3)
+    assert len(fake.requests) == 3
