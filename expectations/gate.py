@@ -1,20 +1,29 @@
-"""The gate: validate a candidate mart with its Great Expectations suite and its dbt tests.
+"""The gate: validate a candidate mart (and the staging and raw relations it is built from) with
+Great Expectations, combine that with the mart's dbt results, and record the verdict.
 
-A mart passes when dbt built it, none of its error-level dbt tests failed, and no
-``critical`` expectation of its suite failed. Every run of the gate writes one row to
-``audit.gate_results`` with each failed expectation and its observed value.
+A mart passes when dbt built it, none of its error-level dbt tests failed, and no ``error``
+expectation failed, on the mart or upstream. ``warning`` failures publish and are reported.
+Every gate run writes one row to ``audit.gate_results`` and one row per failed expectation (with
+its observed value) to ``audit.gate_failures``, and renders GX Data Docs (see ``docs``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
+from psycopg import sql
+
+from expectations import config as gate_config
 from social360 import db, warehouse
 
 log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 5
 
 
 @dataclass
@@ -23,9 +32,13 @@ class Failure:
     severity: str
     observed: Any = None
     details: dict[str, Any] = field(default_factory=dict)
+    relation: str | None = None
+    check: str | None = None
 
     def describe(self) -> str:
-        return f"{self.expectation} (observed: {self.observed})"
+        sample = self.details.get("sample") or self.details.get("partial_unexpected_list")
+        extra = f"; e.g. {json.dumps(sample[:3], default=str)}" if sample else ""
+        return f"{self.expectation} (observed: {self.observed}{extra})"
 
 
 @dataclass
@@ -37,6 +50,10 @@ class GateResult:
     failures: list[Failure] = field(default_factory=list)
     row_count: int | None = None
     data_docs_url: str | None = None
+    relations: list[str] = field(default_factory=list)
+    reference_time: str | None = None
+    candidate_relid: int | None = None
+    duration_seconds: float | None = None
 
     @property
     def errors(self) -> list[Failure]:
@@ -56,6 +73,21 @@ class GateResult:
         return asdict(self)
 
 
+@dataclass
+class Target:
+    """One relation to validate: ``schema.table``, its suite name and expectations."""
+
+    schema: str
+    table: str
+    suite_name: str
+    expectations: list
+    upstream: bool
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
 def sqlalchemy_url(url: str) -> str:
     """GX talks to PostgreSQL through SQLAlchemy and psycopg2."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
@@ -64,13 +96,27 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def _observed(result: Any) -> Any:
+# --- reading GX results ----------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+
+
+def _observed(result: Any, check: str | None) -> Any:
     """The value an expectation saw, in a form that fits in JSON."""
     res = result.result or {}
+    mismatched = (res.get("details") or {}).get("mismatched") if isinstance(res.get("details"), dict) else None
+    if mismatched:
+        missing = mismatched.get("missing") or []
+        return f"missing columns: {', '.join(missing)}" if missing else str(mismatched)
+    if check == "null_rate" and res.get("unexpected_percent") is not None:
+        return f"{res['unexpected_percent']:.1f}% null"
     for key in ("observed_value", "unexpected_count"):
         if key in res and res[key] is not None:
-            value = res[key]
-            return value if isinstance(value, (int, float, str, bool)) else str(value)
+            return _jsonable(res[key])
     info = result.exception_info or {}
     nested = [info] + [v for v in info.values() if isinstance(v, dict)]
     for entry in nested:
@@ -86,98 +132,258 @@ def _expectation_name(config: Any) -> str:
     return f"{config.type}({label})"
 
 
-def run_suite(mart: str, expectations: list, *, url: str, schema: str) -> tuple[int, list[Failure], int | None]:
-    """Validate ``schema.mart`` with ``expectations``; return (evaluated, failures, row count)."""
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def _severity(config: Any) -> str:
+    return "warning" if str(getattr(config, "severity", "critical")).lower().endswith("warning") else "error"
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_postgres(name="warehouse", connection_string=sqlalchemy_url(url))
-    asset = source.add_table_asset(name=f"{schema}.{mart}", table_name=mart, schema_name=schema)
-    batch_definition = asset.add_batch_definition_whole_table("whole_table")
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{mart}_suite", expectations=expectations))
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{mart}_validation", data=batch_definition, suite=suite)
-    )
-    outcome = validation.run(result_format="SUMMARY")
-    failures = []
+
+def _sample(conn: Any, target: Target, query: str, show: list[str]) -> list[list[Any]]:
+    """A few of the rows a SQL check found, for the audit."""
+    relation = f'"{target.schema}"."{target.table}"'
+    inner = query.format(batch=relation)
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in show) if show else sql.SQL("*")
+    statement = sql.SQL("SELECT {} FROM ({}) AS unexpected LIMIT {}").format(
+        columns, sql.SQL(inner), sql.Literal(SAMPLE_ROWS))  # type: ignore[arg-type]
+    try:
+        with conn.transaction():
+            return [[_jsonable(v) for v in row] for row in conn.execute(statement).fetchall()]
+    except Exception as exc:  # the sample is a courtesy; the verdict is GX's
+        log.info("could not sample %s: %s", target.relation, exc)
+        return []
+
+
+def _failures(target: Target, outcome: Any, conn: Any) -> list[Failure]:
+    found = []
     for result in outcome.results:
         if result.success:
             continue
         config = result.expectation_config
-        severity = "warning" if str(getattr(config, "severity", "critical")).lower().endswith("warning") else "error"
-        failures.append(
-            Failure(
-                expectation=_expectation_name(config),
-                severity=severity,
-                observed=_observed(result),
-                details={"partial_unexpected_list": (result.result or {}).get("partial_unexpected_list", [])[:5]},
-            )
-        )
-    with db.connect(url) as conn:
-        row_count = db.count_rows(conn, schema, mart) if db.table_exists(conn, schema, mart) else None
-    return len(outcome.results), failures, row_count
+        meta = getattr(config, "meta", None) or {}
+        check = meta.get("check")
+        details: dict[str, Any] = {}
+        partial = (result.result or {}).get("partial_unexpected_list")
+        if partial:
+            details["partial_unexpected_list"] = [_jsonable(v) for v in partial[:SAMPLE_ROWS]]
+        query = (config.kwargs or {}).get("unexpected_rows_query")
+        if query:
+            details["sample"] = _sample(conn, target, query, meta.get("show") or [])
+        name = _expectation_name(config)
+        found.append(Failure(
+            expectation=f"{target.relation}: {name}" if target.upstream else name,
+            severity=_severity(config),
+            observed=_observed(result, check),
+            details=details,
+            relation=target.relation,
+            check=check,
+        ))
+    return found
+
+
+# --- what the suites need to know about the warehouse ------------------------------------------
+
+
+def _to_datetime(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def reference_time(conn: Any, schema: str, as_of: str | datetime | None = None) -> datetime | None:
+    """The moment this build measured "now" against: ``as_of`` when given, else the ``measured_at``
+    dbt stamped into the candidate response-time mart (the build's ``as_of`` var or its clock), else
+    None (the gate then uses the database's ``now()``)."""
+    if as_of:
+        return _to_datetime(as_of)
+    row = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = 'mart_response_times' "
+        "AND column_name = 'measured_at'", (schema,)
+    ).fetchone()
+    if row is None:
+        return None
+    query = sql.SQL("SELECT max(measured_at) FROM {}.mart_response_times").format(sql.Identifier(schema))
+    return conn.execute(query).fetchone()[0]
+
+
+def _columns(conn: Any, relations: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    from expectations.suites import ColumnInfo
+
+    found: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(
+        "SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale, "
+        "character_maximum_length FROM information_schema.columns "
+        "WHERE (table_schema || '.' || table_name) = ANY(%s) ORDER BY ordinal_position",
+        ([f"{s}.{t}" for s, t in relations],),
+    ).fetchall()
+    for schema, table, column, data_type, precision, scale, length in rows:
+        found.setdefault(f"{schema}.{table}", {})[column] = ColumnInfo(
+            data_type, precision if data_type == "numeric" else None, scale if data_type == "numeric" else None, length)
+    return found
+
+
+LANDED_POSTS = ("intermediate", "int_social_posts")
+
+
+def landed_posts_sql(columns: dict[str, Any]) -> str | None:
+    """Each channel's newest inbound post in this build's inputs (dbt's ``int_social_posts``)."""
+    if not {"channel", "created_at"} <= set(columns):
+        return None
+    inbound = " WHERE NOT is_brand_post" if "is_brand_post" in columns else ""
+    return (f"SELECT channel, max(created_at) AS newest FROM {LANDED_POSTS[0]}.{LANDED_POSTS[1]}{inbound} "
+            "GROUP BY channel")
+
+
+def _previous_rows(conn: Any, mart: str) -> int | None:
+    row = conn.execute(
+        "SELECT row_count FROM audit.publish_log WHERE mart = %s AND published ORDER BY id DESC LIMIT 1", (mart,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _upstream(mart: str) -> list[str]:
+    from expectations import lineage
+    from expectations.suites import MARTS, spec_for
+
+    found = lineage.upstream_relations(mart)
+    if found is None:
+        found = list(MARTS[mart].upstream)
+    return [r for r in found if spec_for(r) is not None]
+
+
+# --- running GX ----------------------------------------------------------------------------------
+
+
+def run_targets(url: str, targets: list[Target], *, mart: str, run_name: str,
+                data_docs: bool = True) -> tuple[list[tuple[Target, Any]], str | None]:
+    """Validate every target in one ephemeral GX context; render the mart's Data Docs."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from expectations import docs
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    site = docs.add_site(context, mart) if data_docs else None
+    source = context.data_sources.add_postgres(name="warehouse", connection_string=sqlalchemy_url(url))
+    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    outcomes = []
+    for target in targets:
+        asset = source.add_table_asset(name=target.relation, table_name=target.table, schema_name=target.schema)
+        batch = asset.add_batch_definition_whole_table("whole_table")
+        suite = context.suites.add(gx.ExpectationSuite(name=target.suite_name, expectations=target.expectations))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{target.suite_name}_validation", data=batch, suite=suite))
+        outcomes.append((target, definition.run(result_format="SUMMARY", run_id=run_id)))
+    url_of_docs = docs.build(context, site, mart, outcomes[0][1]) if site and outcomes else None
+    return outcomes, url_of_docs
+
+
+def _dbt_failures(mart: str, dbt_outcome: dict[str, Any]) -> tuple[int, list[Failure]]:
+    failures = []
+    evaluated = 1 + len(dbt_outcome.get("failed_tests", [])) + len(dbt_outcome.get("warned_tests", []))
+    if not dbt_outcome.get("built"):
+        failures.append(Failure(f"dbt build of {mart}", "error", observed=dbt_outcome.get("status") or "not run",
+                                check="dbt"))
+    for test in dbt_outcome.get("failed_tests", []):
+        failures.append(Failure(f"dbt test {test['test']}", "error", observed=test.get("failures") or test.get("message"),
+                                check="dbt"))
+    for test in dbt_outcome.get("warned_tests", []):
+        failures.append(Failure(f"dbt test {test['test']}", "warning", observed=test.get("failures"), check="dbt"))
+    return evaluated, failures
 
 
 def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str | None = None,
-             schema: str = db.CANDIDATE_SCHEMA) -> GateResult:
-    """Run the gate for one candidate mart."""
-    from expectations.suites import SUITES, SuiteContext
+             schema: str = db.CANDIDATE_SCHEMA, run_id: str | None = None, as_of: str | datetime | None = None,
+             config: gate_config.GateConfig | None = None, upstream: bool = True,
+             data_docs: bool = True) -> GateResult:
+    """Run the gate for one candidate mart (nothing is recorded: see :func:`record`)."""
+    from expectations.suites import MARTS, SuiteContext, build_suite, spec_for
 
+    started = time.monotonic()
     url = url or warehouse.url()
+    cfg = config or gate_config.load()
     failures: list[Failure] = []
     evaluated = 0
     if dbt_outcome is not None:
-        evaluated += 1 + len(dbt_outcome.get("failed_tests", [])) + len(dbt_outcome.get("warned_tests", []))
-        if not dbt_outcome.get("built"):
-            failures.append(Failure(f"dbt build of {mart}", "error", observed=dbt_outcome.get("status") or "not run"))
-        for test in dbt_outcome.get("failed_tests", []):
-            failures.append(Failure(f"dbt test {test['test']}", "error", observed=test.get("failures") or test.get("message")))
-        for test in dbt_outcome.get("warned_tests", []):
-            failures.append(Failure(f"dbt test {test['test']}", "warning", observed=test.get("failures")))
-    row_count = None
+        evaluated, failures = _dbt_failures(mart, dbt_outcome)
+    if mart not in MARTS:
+        failures.append(Failure(f"a suite for {mart}", "error", observed="none registered in expectations.suites",
+                                check="schema"))
+        return GateResult(mart, f"{mart}_suite", False, evaluated, failures)
+
     with db.connect(url) as conn:
-        exists = db.table_exists(conn, schema, mart)
-        tables = frozenset(
+        existing = frozenset(
             f"{s}.{t}" for s, t in conn.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s)",
-                ([schema, db.PUBLISHED_SCHEMA],),
-            )
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
         )
-    if exists:
-        context = SuiteContext(schema=schema, existing_tables=tables)
-        n, suite_failures, row_count = run_suite(mart, SUITES[mart](context), url=url, schema=schema)
-        evaluated += n
-        failures += suite_failures
-    else:
-        failures.append(Failure(f"table {schema}.{mart} exists", "error", observed="missing"))
+        relid_row = conn.execute("SELECT to_regclass(%s)::oid::bigint", (f'"{schema}"."{mart}"',)).fetchone()
+        relid = relid_row[0] if relid_row else None
+        if f"{schema}.{mart}" not in existing:
+            failures.append(Failure(f"table {schema}.{mart} exists", "error", observed="missing", check="schema"))
+            return GateResult(mart, f"{mart}_suite", False, evaluated + 1, failures,
+                              duration_seconds=round(time.monotonic() - started, 2))
+        upstream_relations = [r for r in (_upstream(mart) if upstream else []) if r in existing]
+        relations = [(schema, mart)] + [tuple(r.split(".", 1)) for r in upstream_relations]
+        columns = _columns(conn, relations + [LANDED_POSTS])  # type: ignore[arg-type]
+        landed = landed_posts_sql(columns.get(".".join(LANDED_POSTS), {}))
+        reference = reference_time(conn, schema, as_of)
+        previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
+        row_count = db.count_rows(conn, schema, mart)
+
+        targets = []
+        for rel_schema, table in relations:
+            relation = f"{rel_schema}.{table}"
+            spec = MARTS[mart] if relation == f"{schema}.{mart}" else spec_for(relation)
+            ctx = SuiteContext(schema=rel_schema, existing_tables=existing, columns=columns.get(relation, {}),
+                               previous_rows=previous if spec is MARTS[mart] else None,
+                               reference_time=reference, config=cfg, landed_posts=landed)
+            expectations = build_suite(spec, ctx)
+            if expectations:
+                targets.append(Target(rel_schema, table, f"{relation}_suite" if relation != f"{schema}.{mart}"
+                                      else f"{mart}_suite", expectations, upstream=spec is not MARTS[mart]))
+        outcomes, docs_url = run_targets(url, targets, mart=mart, run_name=run_id or f"adhoc-{int(time.time())}",
+                                         data_docs=data_docs)
+        for target, outcome in outcomes:
+            evaluated += len(outcome.results)
+            failures += _failures(target, outcome, conn)
+
     success = not any(f.severity == "error" for f in failures)
-    return GateResult(mart, f"{mart}_suite", success, evaluated, failures, row_count)
+    return GateResult(
+        mart, f"{mart}_suite", success, evaluated, failures, row_count, docs_url,
+        relations=[f"{s}.{t}" for s, t in relations],
+        reference_time=reference.isoformat() if reference else None,
+        candidate_relid=relid,
+        duration_seconds=round(time.monotonic() - started, 2),
+    )
 
 
-def record(result: GateResult, run_id: str, *, url: str | None = None) -> None:
-    """Write the gate's outcome to ``audit.gate_results``."""
+def record(result: GateResult, run_id: str, *, url: str | None = None) -> int:
+    """Write the gate's outcome to ``audit.gate_results`` and each failure to ``audit.gate_failures``."""
     with db.connect(url) as conn:
-        conn.execute(
+        gate_id = conn.execute(
             """
             INSERT INTO audit.gate_results
                 (run_id, mart, suite, success, evaluated, failed_errors, failed_warnings, failures, row_count,
-                 data_docs_url)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
+                 data_docs_url, relations, reference_time, candidate_relid, duration_seconds)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)
+            RETURNING id
             """,
             (
-                run_id,
-                result.mart,
-                result.suite,
-                result.success,
-                result.evaluated,
-                len(result.errors),
-                len(result.warnings),
-                json.dumps([asdict(f) for f in result.failures], default=str),
-                result.row_count,
-                result.data_docs_url,
+                run_id, result.mart, result.suite, result.success, result.evaluated, len(result.errors),
+                len(result.warnings), json.dumps([asdict(f) for f in result.failures], default=str),
+                result.row_count, result.data_docs_url, result.relations, result.reference_time,
+                result.candidate_relid, result.duration_seconds,
             ),
-        )
+        ).fetchone()[0]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO audit.gate_failures (gate_result_id, run_id, mart, relation, expectation, check_kind, "
+                "severity, observed, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+                [(gate_id, run_id, result.mart, f.relation, f.expectation, f.check, f.severity,
+                  None if f.observed is None else str(f.observed), json.dumps(f.details, default=str))
+                 for f in result.failures],
+            )
         conn.commit()
+    return gate_id

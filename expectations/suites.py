@@ -1,25 +1,53 @@
-"""The expectation suite of each published mart, as code.
+"""The expectation suite of every gated table, as code: each published mart and the staging and raw
+relations it depends on.
 
-Each expectation carries a severity: ``critical`` (an error: it blocks publishing the mart)
-or ``warning`` (the mart publishes and the failure is reported). SQL-based expectations use
-GX's ``{batch}`` placeholder for the table being validated.
+A suite is declared as a :class:`TableSpec` (keys, ranges, labels, timestamps, freshness, volume,
+references, null-rate ceilings, expected columns and types) and turned into Great Expectations
+expectations for one validation by :func:`build_suite`, which sees the table as it is
+(:class:`SuiteContext`): checks on optional columns apply only when the column exists, and checks
+on a column missing from the contract are left to the schema check that reports it.
+
+Add a mart: declare a ``TableSpec`` in ``MARTS`` below (and list it in ``social360.catalog``).
+Severities and bounds come from :mod:`expectations.config`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 
-FUTURE_TOLERANCE = "interval '5 minutes'"
+from expectations import checks
+from expectations.config import GateConfig
+
+SEGMENTS = ("consumer", "small_business", "enterprise")
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+INTENTS = ("complaint", "question", "praise", "other")
+TIERS = ("A", "B", "C")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    data_type: str
+    precision: int | None = None
+    scale: int | None = None
+    length: int | None = None
 
 
 @dataclass(frozen=True)
 class SuiteContext:
-    """What a suite may refer to besides its own table: the schema it is validated in and the
-    tables that exist in the warehouse at validation time (``schema.table`` names)."""
+    """What a suite may refer to besides its own table: the schema it is validated in, the tables
+    that exist at validation time (``schema.table``), the table's own columns, the row count of
+    the last published version, the build's reference time and the gate's configuration."""
 
     schema: str
     existing_tables: frozenset[str] = field(default_factory=frozenset)
+    columns: dict[str, ColumnInfo] | None = None
+    previous_rows: int | None = None
+    reference_time: datetime | None = None
+    config: GateConfig = field(default_factory=GateConfig)
+    landed_posts: str | None = None  # SQL: (channel, newest) of the inbound posts this build read
+
 
     def customer_tables(self) -> list[str]:
         """dim_customers of this build (candidate) and the published one: a customer id is valid if it
@@ -27,98 +55,346 @@ class SuiteContext:
         wanted = [f"{self.schema}.dim_customers", "marts.dim_customers"]
         return [t for t in dict.fromkeys(wanted) if t in self.existing_tables]
 
+    def has(self, column: str) -> bool:
+        """Whether the table has ``column`` (assumed when the columns are not known)."""
+        return self.columns is None or column in self.columns
 
-def _gxe():
-    import logging
+    def info(self, column: str) -> ColumnInfo | None:
+        return (self.columns or {}).get(column)
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations.expectations as gxe
-
-    return gxe
-
-
-def not_in_future(gxe, column: str, description: str | None = None):
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=f"SELECT * FROM {{batch}} WHERE {column} > now() + {FUTURE_TOLERANCE}",
-        description=description or f"no {column} in the future",
-    )
+    def text_columns(self) -> list[str]:
+        return [c for c, i in (self.columns or {}).items() if i.data_type in checks.TYPE_FAMILIES["text"]]
 
 
-def _orphans_query(customer_tables: list[str]) -> str:
-    """Rows whose customer_id resolves in none of ``customer_tables`` (all linked rows if there are none)."""
-    if not customer_tables:
-        return "SELECT * FROM {batch} WHERE customer_id IS NOT NULL"
-    known = " UNION ".join(f"SELECT customer_id FROM {t}" for t in customer_tables)
-    return f"SELECT * FROM {{batch}} WHERE customer_id IS NOT NULL AND customer_id NOT IN ({known})"
+@dataclass(frozen=True)
+class Freshness:
+    channel: str
+    stamp: str
+    day_grain: bool = False
 
 
-def mart_sentiment(ctx: SuiteContext) -> list:
-    gxe = _gxe()
-    return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the mart is not empty"),
-        gxe.ExpectColumnValuesToNotBeNull(column="sentiment_key"),
-        gxe.ExpectColumnValuesToBeUnique(column="sentiment_key"),
-        gxe.ExpectColumnValuesToBeBetween(column="avg_sentiment_score", min_value=-1, max_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="negative_share", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="post_count", min_value=1),
-        gxe.UnexpectedRowsExpectation(
-            unexpected_rows_query=(
-                "SELECT * FROM {batch} WHERE positive_count + neutral_count + negative_count <> scored_post_count"
-            ),
-            description="labels add up to the scored posts",
-        ),
-        not_in_future(gxe, "activity_date", "no activity dates in the future"),
-    ]
+@dataclass(frozen=True)
+class TableSpec:
+    """The checks of one table. ``columns`` is the contract (name -> type family: integer, number,
+    text, timestamp, date, boolean); ``optional`` columns are type-checked only when present."""
+
+    name: str
+    layer: str  # mart | staging | raw
+    columns: dict[str, str] = field(default_factory=dict)
+    optional: dict[str, str] = field(default_factory=dict)
+    key: tuple[str, ...] = ()
+    grain: tuple[str, ...] = ()  # a second unique combination of columns
+    not_null: tuple[str, ...] = ()
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    channel_labels: tuple[str, ...] = ()  # open sets of lower-case labels (channels)
+    ordered: tuple[tuple[str, str, float], ...] = ()  # (low, high, tolerance): low <= high
+    timestamps: tuple[str, ...] = ()  # none in the future
+    future_descriptions: dict[str, str] = field(default_factory=dict)
+    null_ceilings: dict[str, float] = field(default_factory=dict)
+    customer_ref: str | None = None
+    freshness: Freshness | None = None
+    volume: bool = False
+    not_empty: bool = False
+    pii_free: bool = False
+    upstream: tuple[str, ...] = ()  # fallback lineage when dbt's manifest is unavailable
+    extra: Callable[[SuiteContext, "TableSpec"], list] | None = None
+
+    @property
+    def schema_checked(self) -> bool:
+        return bool(self.columns)
 
 
-def mart_response_times(ctx: SuiteContext) -> list:
-    gxe = _gxe()
-    return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the mart is not empty"),
-        gxe.ExpectColumnValuesToNotBeNull(column="post_key"),
-        gxe.ExpectColumnValuesToBeUnique(column="post_key"),
-        gxe.ExpectColumnValuesToNotBeNull(column="received_at"),
-        gxe.ExpectColumnValuesToBeBetween(column="first_response_calendar_minutes", min_value=0),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="first_response_at", column_B="received_at", or_equal=True, ignore_row_if="either_value_is_missing"
-        ),
-        not_in_future(gxe, "received_at"),
-        gxe.ExpectColumnValuesToNotBeNull(column="first_response_at", mostly=0.5, severity="warning",
-                                          description="at least half of the inbound posts are answered"),
-    ]
+def _sev(ctx: SuiteContext, spec: TableSpec, check: str) -> str:
+    return ctx.config.severity(spec.name, spec.layer, check)
 
 
-def dim_customers(ctx: SuiteContext) -> list:
-    gxe = _gxe()
-    return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the mart is not empty"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="lifetime_value", min_value=0),
-        gxe.ExpectColumnValuesToBeInSet(column="priority_tier", value_set=["A", "B", "C"]),
-    ]
+def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
+    """The GX expectations of ``spec`` for one validation in ``ctx``."""
+    sev = lambda check: _sev(ctx, spec, check)  # noqa: E731
+    out: list = []
+    if spec.not_empty:
+        out.append(checks.not_empty(sev("not_empty")))
+    if spec.volume and ctx.previous_rows:
+        bound = ctx.config.volume_for(spec.name)
+        out.append(checks.volume(ctx.previous_rows, bound.min_ratio, bound.max_ratio, sev("volume")))
+    if spec.columns:
+        out.append(checks.columns_present(spec.columns, sev("schema")))
+    for column, family in {**spec.columns, **spec.optional}.items():
+        if ctx.columns is not None and column in ctx.columns:
+            out.append(checks.column_type(column, family, ctx.info(column), sev("schema")))
+    present = [c for c in spec.key if ctx.has(c)]
+    if present and len(present) == len(spec.key):
+        out += checks.key(spec.key, sev("key"))
+    if spec.grain and all(ctx.has(c) for c in spec.grain):
+        g = checks.gxe()
+        grain = (g.ExpectColumnValuesToBeUnique(column=spec.grain[0], description=f"one row per {spec.grain[0]}")
+                 if len(spec.grain) == 1 else
+                 g.ExpectCompoundColumnsToBeUnique(column_list=list(spec.grain),
+                                                   description=f"one row per ({', '.join(spec.grain)})"))
+        out.append(checks.tag(grain, "key", sev("key")))
+    out += [checks.not_null(c, sev("not_null")) for c in spec.not_null if ctx.has(c)]
+    out += [checks.value_range(c, lo, hi, sev("range")) for c, (lo, hi) in spec.ranges.items() if ctx.has(c)]
+    out += [checks.labels(c, allowed, sev("labels")) for c, allowed in spec.labels.items() if ctx.has(c)]
+    out += [checks.label_pattern(c, checks.CHANNEL_PATTERN, sev("labels")) for c in spec.channel_labels if ctx.has(c)]
+    out += [checks.ordered(lo, hi, tol, sev("order")) for lo, hi, tol in spec.ordered if ctx.has(lo) and ctx.has(hi)]
+    out += [checks.not_in_future(c, ctx.config.future_tolerance_minutes, sev("future"), spec.future_descriptions.get(c))
+            for c in spec.timestamps if ctx.has(c)]
+    out += [checks.null_rate(c, ceiling, sev("null_rate")) for c, ceiling in spec.null_ceilings.items() if ctx.has(c)]
+    if spec.customer_ref and ctx.has(spec.customer_ref):
+        out.append(checks.references(spec.customer_ref, "customer_id", ctx.customer_tables(), "dim_customers",
+                                     sev("reference")))
+    if spec.freshness and ctx.has(spec.freshness.channel) and ctx.has(spec.freshness.stamp):
+        out += _freshness(spec, ctx, sev("freshness"))
+    if spec.pii_free and "staging.stg_crm__customers" in ctx.existing_tables:
+        pii = checks.no_customer_pii(ctx.text_columns(), "staging.stg_crm__customers", sev("pii"))
+        if pii is not None:
+            out.append(pii)
+    if spec.extra:
+        out += spec.extra(ctx, spec)
+    return out
 
 
-def fct_interactions(ctx: SuiteContext) -> list:
-    gxe = _gxe()
-    return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the mart is not empty"),
-        gxe.ExpectColumnValuesToNotBeNull(column="interaction_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="interaction_id"),
-        gxe.ExpectColumnValuesToBeInSet(
-            column="interaction_type", value_set=["social_post", "brand_reply", "support_ticket", "order"]
-        ),
-        gxe.UnexpectedRowsExpectation(
-            unexpected_rows_query=_orphans_query(ctx.customer_tables()),
-            description="every customer_id exists in dim_customers",
-        ),
-        not_in_future(gxe, "occurred_at"),
-    ]
+def _freshness(spec: TableSpec, ctx: SuiteContext, severity: str) -> list:
+    """Two levels. Past ``warn_after_hours`` before the build: a warning (a quiet channel, a stopped
+    extractor, a historical dump: the numbers are right but old). Past ``error_after_hours`` behind
+    the newest post the build read for that channel: the configured severity (the mart lost data)."""
+    cfg = ctx.config
+    published = f"marts.{spec.name}"
+    expected_from = published if spec.layer == "mart" and published in ctx.existing_tables else None
+    out = []
+    for level, pick, level_severity, landed in (
+        ("warning", lambda b: b.warn_after_hours, checks.WARNING, None),
+        ("error", lambda b: b.error_after_hours, severity, ctx.landed_posts),
+    ):
+        out.append(checks.freshness(
+            spec.freshness.channel, spec.freshness.stamp, reference=ctx.reference_time,
+            hours_by_channel={c: pick(b) for c, b in cfg.freshness_per_channel.items()},
+            default_hours=pick(cfg.freshness), day_grain=spec.freshness.day_grain,
+            expected_from=expected_from, landed=landed, severity=level_severity, level=level,
+        ))
+    return out
 
 
-SUITES: dict[str, Callable[[SuiteContext], list]] = {
-    "mart_sentiment": mart_sentiment,
-    "mart_response_times": mart_response_times,
-    "dim_customers": dim_customers,
-    "fct_interactions": fct_interactions,
-}
+# --- custom checks -----------------------------------------------------------------------------
+
+
+def _sentiment_counts_add_up(ctx: SuiteContext, spec: TableSpec) -> list:
+    needed = ("positive_count", "neutral_count", "negative_count", "scored_post_count", "post_count")
+    if not all(ctx.has(c) for c in needed):
+        return []
+    return [checks.sql_check(
+        "SELECT * FROM {batch} WHERE positive_count + neutral_count + negative_count <> scored_post_count "
+        "OR scored_post_count > post_count",
+        "labels add up to the scored posts", "custom", _sev(ctx, spec, "custom"),
+        show=("sentiment_key", "post_count", "scored_post_count"),
+    )]
+
+
+def _answered_flag_matches(ctx: SuiteContext, spec: TableSpec) -> list:
+    if not (ctx.has("is_answered") and ctx.has("first_response_at")):
+        return []
+    return [checks.sql_check(
+        "SELECT * FROM {batch} WHERE is_answered IS DISTINCT FROM (first_response_at IS NOT NULL)",
+        "is_answered exactly when there is a first response", "custom", _sev(ctx, spec, "custom"),
+        show=("post_key", "is_answered", "first_response_at"),
+    )]
+
+
+def _raw_payload_is_object(ctx: SuiteContext, spec: TableSpec) -> list:
+    return [checks.sql_check(
+        "SELECT * FROM {batch} WHERE jsonb_typeof(payload) <> 'object'",
+        "payload is a JSON object", "custom", _sev(ctx, spec, "custom"), show=("native_id",),
+    )]
+
+
+# --- the published marts -----------------------------------------------------------------------
+
+_SOCIAL_UPSTREAM = ("staging.stg_x__tweets", "staging.stg_facebook__comments", "staging.stg_enrichment__post_scores",
+                    "raw.x_tweets", "raw.facebook_comments")
+_CRM_UPSTREAM = ("staging.stg_crm__customers", "staging.stg_crm__orders", "staging.stg_crm__support_tickets",
+                 "raw.crm_customers", "raw.crm_orders", "raw.crm_support_tickets")
+
+MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
+    TableSpec(
+        "mart_sentiment", "mart",
+        columns={"sentiment_key": "text", "activity_date": "date", "channel": "text", "brand_account": "text",
+                 "customer_segment": "text", "post_count": "integer", "scored_post_count": "integer",
+                 "positive_count": "integer", "neutral_count": "integer", "negative_count": "integer",
+                 "avg_sentiment_score": "number", "net_sentiment": "number", "negative_share": "number"},
+        optional={"complaint_count": "integer", "question_count": "integer", "praise_count": "integer"},
+        key=("sentiment_key",),
+        grain=("activity_date", "channel", "brand_account", "customer_segment"),
+        not_null=("activity_date", "channel"),
+        ranges={"avg_sentiment_score": (-1, 1), "net_sentiment": (-1, 1), "negative_share": (0, 1),
+                "post_count": (1, None), "scored_post_count": (0, None)},
+        labels={"customer_segment": SEGMENTS + ("unknown",)},
+        channel_labels=("channel",),
+        timestamps=("activity_date",),
+        future_descriptions={"activity_date": "no activity dates in the future"},
+        null_ceilings={"avg_sentiment_score": 0.05, "brand_account": 0.01},
+        freshness=Freshness("channel", "activity_date", day_grain=True),
+        volume=True, not_empty=True, pii_free=True,
+        upstream=_SOCIAL_UPSTREAM + ("staging.stg_crm__customers", "raw.crm_customers"),
+        extra=_sentiment_counts_add_up,
+    ),
+    TableSpec(
+        "mart_response_times", "mart",
+        columns={"post_key": "text", "post_id": "text", "channel": "text", "brand_account": "text",
+                 "customer_id": "integer", "priority": "text", "received_at": "timestamp",
+                 "first_response_at": "timestamp", "first_response_calendar_minutes": "number",
+                 "sla_target_minutes": "number", "is_sla_breached": "boolean"},
+        optional={"first_response_business_minutes": "number", "resolved_at": "timestamp",
+                  "requester_wait_minutes": "number", "sla_due_at": "timestamp", "is_answered": "boolean",
+                  "measured_at": "timestamp", "first_response_post_id": "text"},
+        key=("post_key",),
+        not_null=("post_id", "channel", "received_at", "sla_target_minutes", "is_sla_breached"),
+        ranges={"first_response_calendar_minutes": (0, None), "first_response_business_minutes": (0, None),
+                "requester_wait_minutes": (0, None), "sla_target_minutes": (1, None)},
+        labels={"priority": ("high", "normal")},
+        channel_labels=("channel",),
+        ordered=(("received_at", "first_response_at", 0), ("received_at", "resolved_at", 0),
+                 ("first_response_business_minutes", "first_response_calendar_minutes", 0.01)),
+        timestamps=("received_at", "first_response_at", "resolved_at"),
+        null_ceilings={"first_response_at": 0.5},
+        customer_ref="customer_id",
+        freshness=Freshness("channel", "received_at"),
+        volume=True, not_empty=True, pii_free=True,
+        upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM[:2] + ("raw.crm_customers", "raw.crm_orders"),
+        extra=_answered_flag_matches,
+    ),
+    TableSpec(
+        "mart_response_times_daily", "mart",
+        columns={"received_date": "date", "channel": "text", "brand_account": "text", "inbound_count": "integer",
+                 "answered_count": "integer", "breached_count": "integer", "sla_breach_rate": "number",
+                 "p50_first_response_minutes": "number", "p90_first_response_minutes": "number"},
+        optional={"response_day_key": "text", "unanswered_count": "integer",
+                  "p50_first_response_business_minutes": "number", "p90_first_response_business_minutes": "number"},
+        key=("response_day_key",),
+        grain=("received_date", "channel", "brand_account"),
+        not_null=("received_date", "channel"),
+        ranges={"inbound_count": (1, None), "answered_count": (0, None), "breached_count": (0, None),
+                "sla_breach_rate": (0, 1), "p50_first_response_minutes": (0, None),
+                "p50_first_response_business_minutes": (0, None)},
+        channel_labels=("channel",),
+        ordered=(("answered_count", "inbound_count", 0), ("breached_count", "inbound_count", 0),
+                 ("p50_first_response_minutes", "p90_first_response_minutes", 0.01),
+                 ("p50_first_response_business_minutes", "p90_first_response_business_minutes", 0.01),
+                 ("p50_first_response_business_minutes", "p50_first_response_minutes", 0.01),
+                 ("p90_first_response_business_minutes", "p90_first_response_minutes", 0.01)),
+        timestamps=("received_date",),
+        freshness=Freshness("channel", "received_date", day_grain=True),
+        volume=True, not_empty=True, pii_free=True,
+        upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM[:2] + ("raw.crm_customers", "raw.crm_orders"),
+    ),
+    TableSpec(
+        "mart_priority_queue", "mart",
+        columns={"queue_rank": "integer", "post_key": "text", "post_id": "text", "channel": "text",
+                 "customer_id": "integer", "received_at": "timestamp", "priority_score": "number"},
+        optional={"brand_account": "text", "customer_name": "text", "value_tier": "text", "lifetime_value": "number",
+                  "followers": "number", "author_handle": "text", "post_text": "text", "sentiment_score": "number",
+                  "intent": "text", "sla_due_at": "timestamp", "is_sla_breached": "boolean",
+                  "waiting_minutes": "number", "measured_at": "timestamp"},
+        key=("queue_rank",),
+        grain=("post_key",),
+        not_null=("post_key", "channel", "received_at", "priority_score"),
+        ranges={"priority_score": (0, 1.1), "sentiment_score": (-1, 1), "waiting_minutes": (0, None),
+                "followers": (0, None), "lifetime_value": (0, None)},
+        labels={"value_tier": TIERS, "intent": INTENTS},
+        channel_labels=("channel",),
+        timestamps=("received_at",),
+        customer_ref="customer_id",
+        pii_free=True,  # the queue may be empty (everything answered); its size swings: no volume bound
+        upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM[:2] + ("raw.crm_customers", "raw.crm_orders"),
+    ),
+    TableSpec(
+        "dim_customers", "mart",
+        columns={"customer_id": "integer", "full_name": "text", "email_hash": "text", "segment": "text",
+                 "country": "text", "lifetime_value": "number", "order_count": "integer", "ticket_count": "integer",
+                 "open_ticket_count": "integer", "followers": "number", "social_post_count": "integer",
+                 "sentiment_30d": "number", "sentiment_90d": "number", "last_interaction_at": "timestamp",
+                 "priority_tier": "text"},
+        optional={"customer_since": "timestamp", "first_order_at": "timestamp", "last_order_at": "timestamp",
+                  "twitter_handle": "text", "facebook_account_id": "text", "social_account_count": "integer"},
+        key=("customer_id",),
+        not_null=("priority_tier",),
+        ranges={"lifetime_value": (0, None), "order_count": (0, None), "ticket_count": (0, None),
+                "open_ticket_count": (0, None), "followers": (0, None), "social_post_count": (0, None),
+                "sentiment_30d": (-1, 1), "sentiment_90d": (-1, 1)},
+        labels={"priority_tier": TIERS, "segment": SEGMENTS},
+        ordered=(("open_ticket_count", "ticket_count", 0), ("first_order_at", "last_order_at", 0)),
+        timestamps=("customer_since", "last_order_at", "last_interaction_at"),
+        null_ceilings={"segment": 0.01},
+        volume=True, not_empty=True, pii_free=True,
+        upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM,
+    ),
+    TableSpec(
+        "fct_interactions", "mart",
+        columns={"interaction_id": "text", "customer_id": "integer", "channel": "text", "interaction_type": "text",
+                 "direction": "text", "occurred_at": "timestamp", "sentiment_score": "number",
+                 "sentiment_label": "text", "intent": "text"},
+        optional={"brand_account": "text", "source_id": "text"},
+        key=("interaction_id",),
+        not_null=("channel", "interaction_type", "occurred_at"),
+        ranges={"sentiment_score": (-1, 1)},
+        labels={"interaction_type": ("social_post", "brand_reply", "support_ticket", "order"),
+                "direction": ("inbound", "outbound"), "sentiment_label": SENTIMENT_LABELS, "intent": INTENTS},
+        channel_labels=("channel",),
+        timestamps=("occurred_at",),
+        customer_ref="customer_id",
+        volume=True, not_empty=True, pii_free=True,
+        upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM,
+    ),
+)}
+
+# --- the layers they depend on ------------------------------------------------------------------
+
+STAGING: dict[str, TableSpec] = {f"staging.{spec.name}": spec for spec in (
+    TableSpec("stg_x__tweets", "staging", key=("tweet_id",), not_null=("author_id", "created_at", "brand_account_id"),
+              timestamps=("created_at",)),
+    TableSpec("stg_facebook__comments", "staging", key=("comment_id",), not_null=("post_id", "author_id", "created_at"),
+              timestamps=("created_at",)),
+    TableSpec("stg_facebook__posts", "staging", key=("post_id",), not_null=("created_at",), timestamps=("created_at",)),
+    TableSpec("stg_enrichment__post_scores", "staging",
+              key=("source_table", "native_id", "payload_hash", "scorer_version"),
+              ranges={"sentiment_score": (-1, 1)},
+              labels={"sentiment_label": SENTIMENT_LABELS, "intent": INTENTS}),
+    TableSpec("stg_crm__customers", "staging", key=("customer_id",), labels={"segment": SEGMENTS},
+              timestamps=("created_at", "updated_at")),
+    TableSpec("stg_crm__orders", "staging", key=("order_id",), not_null=("customer_id", "ordered_at"),
+              ranges={"amount": (0, None)}, timestamps=("ordered_at",)),
+    TableSpec("stg_crm__support_tickets", "staging", key=("ticket_id",), not_null=("customer_id", "opened_at"),
+              ordered=(("opened_at", "closed_at", 0),), timestamps=("opened_at",)),
+)}
+
+
+def raw_spec(table: str) -> TableSpec:
+    """Every raw landing table has the same shape, so one suite fits all of them (keys, non-null
+    columns and uniqueness of (native_id, payload_hash) are constraints of the table itself)."""
+    return TableSpec(table, "raw", timestamps=("extracted_at", "source_updated_at"), extra=_raw_payload_is_object)
+
+
+def spec_for(relation: str) -> TableSpec | None:
+    """The spec of a mart (``mart_sentiment``) or of an upstream relation (``staging.x``, ``raw.x``)."""
+    if relation in MARTS:
+        return MARTS[relation]
+    if relation in STAGING:
+        return STAGING[relation]
+    schema, _, table = relation.partition(".")
+    if schema == "raw" and table:
+        from social360.catalog import RAW_TABLES
+
+        return raw_spec(table) if table in RAW_TABLES else None
+    return None
+
+
+def _suite_builder(name: str) -> Callable[[SuiteContext], list]:
+    def build(ctx: SuiteContext) -> list:
+        return build_suite(MARTS[name], ctx)
+
+    build.__name__ = name
+    return build
+
+
+# mart -> function(SuiteContext) -> expectations (the gate's entry point for each mart).
+SUITES: dict[str, Callable[[SuiteContext], list]] = {name: _suite_builder(name) for name in MARTS}

@@ -144,10 +144,35 @@ CREATE TABLE IF NOT EXISTS audit.publish_log (
     logged_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS publish_log_mart_idx ON audit.publish_log (mart, logged_at DESC);
+
+-- The quality gate: what each gate validated, against which build time and candidate table.
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS relations text[];
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS reference_time timestamptz;
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS candidate_relid bigint;
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS duration_seconds real;
+CREATE INDEX IF NOT EXISTS gate_results_run_idx ON audit.gate_results (run_id, mart);
+ALTER TABLE audit.publish_log ADD COLUMN IF NOT EXISTS attempts integer;
+
+CREATE TABLE IF NOT EXISTS audit.gate_failures (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    gate_result_id  bigint      NOT NULL REFERENCES audit.gate_results (id) ON DELETE CASCADE,
+    run_id          text        NOT NULL,
+    mart            text        NOT NULL,
+    relation        text,
+    expectation     text        NOT NULL,
+    check_kind      text,
+    severity        text        NOT NULL CHECK (severity IN ('error', 'warning')),
+    observed        text,
+    details         jsonb       NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX IF NOT EXISTS gate_failures_run_idx ON audit.gate_failures (run_id, mart);
+COMMENT ON TABLE audit.gate_failures IS 'One row per failed expectation of a gate run, with the value it observed.';
 """
 
 BI_GRANTS = """
 DO $$
+DECLARE
+    other record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bi_reader') THEN
         BEGIN
@@ -159,7 +184,21 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bi_reader') THEN
         EXECUTE 'GRANT USAGE ON SCHEMA marts TO bi_reader';
         EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA marts TO bi_reader';
-        EXECUTE 'REVOKE ALL ON SCHEMA raw, enrichment, audit, marts_candidate, retired FROM bi_reader';
+        -- SELECT on marts and nothing else: no other schema of this database (dbt's included).
+        FOR other IN SELECT nspname FROM pg_namespace
+                     WHERE nspname NOT IN ('marts', 'pg_catalog', 'information_schema')
+                       AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp%' LOOP
+            EXECUTE format('REVOKE ALL ON SCHEMA %I FROM bi_reader', other.nspname);
+            EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM bi_reader', other.nspname);
+        END LOOP;
+        -- PostgreSQL lets every role use schema public and create temporary tables: take both
+        -- back where this role owns them (the embedded warehouse; external servers keep theirs).
+        IF (SELECT pg_has_role(nspowner, 'USAGE') FROM pg_namespace WHERE nspname = 'public') THEN
+            EXECUTE 'REVOKE ALL ON SCHEMA public FROM PUBLIC';
+        END IF;
+        IF (SELECT pg_has_role(datdba, 'USAGE') FROM pg_database WHERE datname = current_database()) THEN
+            EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+        END IF;
     END IF;
 END
 $$;

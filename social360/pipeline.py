@@ -22,26 +22,65 @@ class GateFailed(RuntimeError):
 
 
 def configured_social_sources() -> list[str]:
-    """Social sources to extract: ``SOCIAL360_SOURCES`` (comma-separated), else the demo feed if it has data."""
+    """Social sources to extract: ``SOCIAL360_SOURCES`` (comma-separated) when set; otherwise the
+    demo feed if it has data, plus every API source (x, facebook, discourse) configured by an
+    Airflow connection ``social360_<source>`` or ``SOCIAL360_<SOURCE>_*`` variables."""
     explicit = os.environ.get("SOCIAL360_SOURCES")
     if explicit:
         return [s.strip() for s in explicit.split(",") if s.strip()]
+    from extractors.sources import configured_api_sources
     from social360.demo import sources as demo_sources
 
+    found: list[str] = []
     try:
-        return ["demo"] if demo_sources.current_generation() else []
+        if demo_sources.current_generation():
+            found.append("demo")
     except Exception as exc:  # the demo database may not exist on an external warehouse
         log.info("demo source unavailable: %s", exc)
-        return []
+    return found + configured_api_sources()
 
 
 def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
-    """Extract one configured social source into ``raw``."""
+    """Extract one configured social source into ``raw``.
+
+    A source that needs a person (expired token, usage cap, bad configuration) fails without
+    retries and with an alert; one asked to pause longer than a run may wait stops cleanly
+    (what it stored is kept, the next run resumes).
+    """
     if source == "demo":
         from extractors import demo_social
 
         return demo_social.extract(run_id).as_dict()
-    raise ValueError(f"unknown social source {source!r}")
+    from extractors import discourse, facebook, sources, x_api
+    from extractors.http import PausedForRateLimit, StopSource
+
+    modules = {"x": x_api, "facebook": facebook, "discourse": discourse}
+    if source not in modules:
+        raise ValueError(f"unknown social source {source!r}; expected demo or one of {', '.join(modules)}")
+    try:
+        results = modules[source].extract(run_id, sources.require(source))
+    except PausedForRateLimit as exc:
+        log.warning("%s paused: %s", source, exc)
+        return {"source": source, "status": "paused", "message": str(exc)}
+    except (StopSource, sources.SourceConfigError) as exc:
+        _stop_source(source, exc, run_id)
+    streams = [r.as_dict() for r in results]
+    return {"source": source, "status": "ok", "streams": streams,
+            "rows_landed": sum(s["rows_landed"] for s in streams)}
+
+
+def _stop_source(source: str, error: Exception, run_id: str):
+    """Fail for good: inside Airflow without retries (its failure callback alerts), elsewhere with an alert."""
+    kind = getattr(error, "kind", "config_error")
+    message = f"social source {source} stopped ({kind}): {error}"
+    if os.environ.get("AIRFLOW_CTX_TASK_ID"):  # set by Airflow's task runner
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(message) from error
+    from social360 import alerts
+
+    alerts.send(message, details={"run_id": run_id, "source": source, "kind": kind})
+    raise error
 
 
 def crm_tables() -> list[str]:
@@ -79,31 +118,39 @@ def build_models(*, as_of: str | None = None, full_refresh: bool = False) -> dic
 # --- gate and publish -------------------------------------------------------------------------
 
 
-def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str) -> dict[str, Any]:
-    """Validate a candidate mart; record the outcome; raise ``GateFailed`` (after recording) if blocked."""
+def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
+    """Validate a candidate mart; record the outcome; raise ``GateFailed`` (after recording) if blocked.
+
+    ``as_of`` (else ``dbt_summary["as_of"]``, else the time the build stamped into its marts) is
+    the moment freshness is measured against.
+    """
     from expectations import gate as gx_gate
     from social360 import publish
 
     outcome = (dbt_summary or {}).get("models", {}).get(mart) if dbt_summary else None
-    result = gx_gate.validate(mart, dbt_outcome=outcome)
+    result = gx_gate.validate(mart, dbt_outcome=outcome, run_id=run_id, as_of=as_of or (dbt_summary or {}).get("as_of"))
     gx_gate.record(result, run_id)
     if not result.success:
-        publish.record_blocked(mart, run_id=run_id, reason=result.message())
+        docs = f" [data docs: {result.data_docs_url}]" if result.data_docs_url else ""
+        publish.record_blocked(mart, run_id=run_id, reason=result.message() + docs)
         raise GateFailed(result.message())
     for warning in result.warnings:
         log.warning("%s: warning %s", mart, warning.describe())
-    return {"mart": mart, "success": True, "evaluated": result.evaluated, "warnings": [w.describe() for w in result.warnings]}
+    return {"mart": mart, "success": True, "evaluated": result.evaluated, "data_docs_url": result.data_docs_url,
+            "warnings": [w.describe() for w in result.warnings]}
 
 
 def publish_mart(mart: str, run_id: str) -> dict[str, Any]:
+    """Publish the candidate this run's gate validated (write-audit-publish: nothing else)."""
     from social360 import publish
 
-    result = publish.publish(mart, run_id=run_id)
-    return {"mart": mart, "version": result.version, "row_count": result.row_count}
+    relid = publish.validated_candidate(mart, run_id)
+    result = publish.publish(mart, run_id=run_id, expected_relid=relid)
+    return {"mart": mart, "version": result.version, "row_count": result.row_count, "attempts": result.attempts}
 
 
 def blocked_marts(run_id: str) -> dict[str, str]:
-    """Marts a run did not publish, with the reason its gate recorded (or that none was recorded)."""
+    """Marts a run did not publish, with the reason its gate or publish recorded (or that none was)."""
     from social360 import db
 
     with db.connect() as conn:

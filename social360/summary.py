@@ -11,36 +11,51 @@ from social360.catalog import PUBLISHED_MARTS, RAW_TABLES
 
 
 def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
-    """Per mart: last published version and time, and the last gate result with its failures."""
+    """Per mart: last published version, when and how many rows; the last gate's verdict, when,
+    which run, its failed expectations (errors, with observed values) and warnings, and the link
+    to its Great Expectations Data Docs; and the last publish attempt that did not go through."""
     with db.connect(url) as conn:
         published = {
             r[0]: r[1:]
             for r in conn.execute(
-                "SELECT DISTINCT ON (mart) mart, version, logged_at, row_count FROM audit.publish_log "
-                "WHERE published ORDER BY mart, logged_at DESC, id DESC"
+                "SELECT DISTINCT ON (mart) mart, version, logged_at, row_count, run_id FROM audit.publish_log "
+                "WHERE published ORDER BY mart, id DESC"
+            )
+        }
+        refused = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "SELECT DISTINCT ON (mart) mart, published, reason, logged_at FROM audit.publish_log "
+                "ORDER BY mart, id DESC"
             )
         }
         gates = {
             r[0]: r[1:]
             for r in conn.execute(
-                "SELECT DISTINCT ON (mart) mart, success, checked_at, failures, run_id FROM audit.gate_results "
-                "ORDER BY mart, checked_at DESC, id DESC"
+                "SELECT DISTINCT ON (mart) mart, success, checked_at, failures, run_id, data_docs_url, evaluated "
+                "FROM audit.gate_results ORDER BY mart, id DESC"
             )
         }
     status = {}
-    for mart in PUBLISHED_MARTS:
-        version, published_at, rows = published.get(mart, (None, None, None))
-        passed, checked_at, failures, run_id = gates.get(mart, (None, None, [], None))
+    for mart in dict.fromkeys([*PUBLISHED_MARTS, *published, *gates]):
+        version, published_at, rows, published_run = published.get(mart, (None, None, None, None))
+        passed, checked_at, failures, run_id, docs_url, evaluated = gates.get(mart, (None, None, [], None, None, None))
+        last_published, last_reason, last_at = refused.get(mart, (True, None, None))
         status[mart] = {
             "version": version,
             "published_at": published_at.isoformat() if published_at else None,
             "published_rows": rows,
+            "published_run": published_run,
             "last_gate_passed": passed,
             "last_gate_at": checked_at.isoformat() if checked_at else None,
             "last_gate_run": run_id,
-            "failed_expectations": [f["expectation"] + f" (observed: {f.get('observed')})"
+            "last_gate_checks": evaluated,
+            "failed_expectations": [f"{f['expectation']} (observed: {f.get('observed')})"
                                     for f in failures or [] if f.get("severity") == "error"],
-            "warnings": [f["expectation"] for f in failures or [] if f.get("severity") == "warning"],
+            "warnings": [f"{f['expectation']} (observed: {f.get('observed')})"
+                         for f in failures or [] if f.get("severity") == "warning"],
+            "data_docs_url": docs_url,
+            "not_published_reason": None if last_published else last_reason,
         }
     return status
 
@@ -143,6 +158,9 @@ def render(summary: dict[str, Any]) -> None:
         gates.add_row(mart, str(s["version"] or "-"), s["published_at"] or "-", verdict,
                       "; ".join(s["failed_expectations"]) or "")
     console.print(gates)
+    for mart, s in summary["marts"].items():
+        if s.get("data_docs_url"):
+            console.print(f"  {mart} data docs: {s['data_docs_url']}")
 
     sentiment = Table(title="Sentiment by channel (inbound posts)")
     for col in ("channel", "posts", "avg sentiment", "negative share"):

@@ -1,0 +1,259 @@
+"""Building blocks of the suites: each function returns Great Expectations expectations for one
+kind of check, tagged with that kind and a severity.
+
+SQL-based checks are GX ``UnexpectedRowsExpectation``s over the ``{batch}`` placeholder: the
+unexpected rows are counted by GX, and the gate samples a few of them for the audit. Every
+expectation carries ``meta = {"check": <kind>, "show": [columns to sample]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Iterable
+
+ERROR = "error"
+WARNING = "warning"
+
+# information_schema data types of each type family the suites speak of.
+TYPE_FAMILIES: dict[str, frozenset[str]] = {
+    "integer": frozenset({"bigint", "integer", "smallint"}),
+    "number": frozenset({"bigint", "integer", "smallint", "numeric", "double precision", "real"}),
+    "text": frozenset({"text", "character varying"}),
+    "timestamp": frozenset({"timestamp with time zone"}),
+    "date": frozenset({"date"}),
+    "boolean": frozenset({"boolean"}),
+}
+
+EMAIL_PATTERN = r"([a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+)"
+# Doubled braces: GX formats SQL checks with str.format (only {batch} is a placeholder).
+PHONE_PATTERN = r"(\+?[0-9][0-9 ().-]{{5,}}[0-9])"
+CHANNEL_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
+
+
+def gxe():
+    """``great_expectations.expectations``, imported on first use (quietly)."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations.expectations as module
+
+    return module
+
+
+def _gx_severity(severity: str) -> str:
+    return "warning" if severity == WARNING else "critical"
+
+
+def tag(expectation, check: str, severity: str, show: Iterable[str] = ()):
+    """Attach the check kind, the columns worth sampling on failure and the severity."""
+    expectation.meta = {**(expectation.meta or {}), "check": check, "show": list(show)}
+    expectation.severity = _gx_severity(severity)
+    return expectation
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for the values the suites embed (numbers, strings, timestamps)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"timestamptz '{value.isoformat()}'"
+    text = str(value).replace("'", "''").replace("{", "{{").replace("}", "}}")
+    return f"'{text}'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_check(query: str, description: str, check: str, severity: str, show: Iterable[str] = ()):
+    """Rows returned by ``query`` (over ``{batch}``) are failures."""
+    return tag(gxe().UnexpectedRowsExpectation(unexpected_rows_query=query, description=description),
+               check, severity, show)
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+
+def gx_type_name(info: Any) -> str:
+    """The type name GX reports for a PostgreSQL column (SQLAlchemy's compiled type)."""
+    data_type = info.data_type
+    if data_type == "numeric":
+        return f"NUMERIC({info.precision}, {info.scale})" if info.precision is not None else "NUMERIC"
+    if data_type == "character varying":
+        return f"VARCHAR({info.length})" if info.length else "VARCHAR"
+    return {"timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
+            "timestamp without time zone": "TIMESTAMP WITHOUT TIME ZONE"}.get(data_type, data_type.upper())
+
+
+def type_list(family: str, info: Any | None) -> list[str]:
+    """GX type names accepted for ``family``: its plain names, plus the column's exact parametrised
+    name (``NUMERIC(6, 4)``) when its data type belongs to the family."""
+    names = {
+        "bigint": "BIGINT", "integer": "INTEGER", "smallint": "SMALLINT", "numeric": "NUMERIC",
+        "double precision": "DOUBLE PRECISION", "real": "REAL", "text": "TEXT", "character varying": "VARCHAR",
+        "timestamp with time zone": "TIMESTAMP WITH TIME ZONE", "date": "DATE", "boolean": "BOOLEAN",
+    }
+    accepted = sorted(names[t] for t in TYPE_FAMILIES[family])
+    if info is not None and info.data_type in TYPE_FAMILIES[family]:
+        exact = gx_type_name(info)
+        if exact not in accepted:
+            accepted.append(exact)
+    return accepted
+
+
+def columns_present(columns: Iterable[str], severity: str):
+    return tag(gxe().ExpectTableColumnsToMatchSet(
+        column_set=sorted(columns), exact_match=False, description="the contract's columns are present",
+    ), "schema", severity)
+
+
+def column_type(column: str, family: str, info: Any | None, severity: str):
+    return tag(gxe().ExpectColumnValuesToBeInTypeList(
+        column=column, type_list=type_list(family, info), description=f"{column} is of type {family}",
+    ), "schema", severity)
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def key(columns: tuple[str, ...], severity: str) -> list:
+    g = gxe()
+    checks = [tag(g.ExpectColumnValuesToNotBeNull(column=c, description=f"key {c} is not null"), "key", severity)
+              for c in columns]
+    if len(columns) == 1:
+        checks.append(tag(g.ExpectColumnValuesToBeUnique(column=columns[0], description=f"key {columns[0]} is unique"),
+                          "key", severity))
+    else:
+        checks.append(tag(g.ExpectCompoundColumnsToBeUnique(
+            column_list=list(columns), description=f"key ({', '.join(columns)}) is unique"), "key", severity))
+    return checks
+
+
+def not_null(column: str, severity: str):
+    return tag(gxe().ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"),
+               "not_null", severity)
+
+
+def null_rate(column: str, ceiling: float, severity: str):
+    return tag(gxe().ExpectColumnValuesToNotBeNull(
+        column=column, mostly=round(1 - ceiling, 6), description=f"at most {ceiling:.0%} of {column} is null",
+    ), "null_rate", severity)
+
+
+def value_range(column: str, low: float | None, high: float | None, severity: str):
+    bounds = " and ".join(part for part in (f">= {low}" if low is not None else "",
+                                            f"<= {high}" if high is not None else "") if part)
+    return tag(gxe().ExpectColumnValuesToBeBetween(
+        column=column, min_value=low, max_value=high, description=f"{column} {bounds}",
+    ), "range", severity)
+
+
+def labels(column: str, allowed: tuple[str, ...], severity: str):
+    return tag(gxe().ExpectColumnValuesToBeInSet(
+        column=column, value_set=list(allowed), description=f"{column} is one of {', '.join(allowed)}",
+    ), "labels", severity)
+
+
+def label_pattern(column: str, pattern: str, severity: str):
+    return tag(gxe().ExpectColumnValuesToMatchRegex(
+        column=column, regex=pattern, description=f"{column} is a lower-case label",
+    ), "labels", severity)
+
+
+def ordered(low: str, high: str, tolerance: float, severity: str, description: str | None = None):
+    """``low <= high`` wherever both are present."""
+    slack = f" + {tolerance!r}" if tolerance else ""
+    return sql_check(
+        f"SELECT * FROM {{batch}} WHERE {quote_ident(low)} > {quote_ident(high)}{slack}",
+        description or f"{low} <= {high}", "order", severity, show=(low, high),
+    )
+
+
+def not_in_future(column: str, tolerance_minutes: int, severity: str, description: str | None = None):
+    return sql_check(
+        f"SELECT * FROM {{batch}} WHERE {quote_ident(column)} > now() + interval '{int(tolerance_minutes)} minutes'",
+        description or f"no {column} in the future", "future", severity, show=(column,),
+    )
+
+
+# --- freshness and volume ----------------------------------------------------------------------
+
+
+def freshness(channel: str, stamp: str, *, reference: datetime | None, hours_by_channel: dict[str, float],
+              default_hours: float, day_grain: bool, expected_from: str | None, landed: str | None,
+              severity: str, level: str):
+    """Per channel, the newest row is at most N hours older than the build's reference time, capped
+    (when ``landed`` gives each channel's newest landed post) at the newest data the build had: a mart
+    behind its own inputs is stale, while a channel whose source is quiet, or a historical dump, is
+    judged by the inputs. A channel of the published version missing from the candidate is stale."""
+    ref = literal(reference) if reference else "now()"
+    limit = " ".join(f"WHEN {literal(c)} THEN {h!r}" for c, h in sorted(hours_by_channel.items()))
+    hours = f"CASE channels.channel {limit} ELSE {default_hours!r} END" if limit else repr(default_hours)
+    newest = f"max({quote_ident(stamp)})" + (" + interval '1 day'" if day_grain else "")
+    expected = (f" UNION SELECT DISTINCT {quote_ident(channel)} FROM {expected_from}" if expected_from else "")
+    landed_cte = f", landed AS ({landed})" if landed else ""
+    landed_join = " LEFT JOIN landed USING (channel)" if landed else ""
+    due = f"least({ref}, coalesce(landed.newest, {ref}))" if landed else ref
+    query = (
+        f"WITH latest AS (SELECT {quote_ident(channel)} AS channel, {newest} AS newest FROM {{batch}} GROUP BY 1), "
+        f"channels AS (SELECT channel FROM latest{expected}){landed_cte} "
+        f"SELECT channels.channel, latest.newest, {due} AS compared_with, "
+        f"round(extract(epoch FROM {due} - latest.newest)::numeric / 3600, 1) AS behind_hours "
+        f"FROM channels LEFT JOIN latest USING (channel){landed_join} "
+        f"WHERE latest.newest IS NULL OR latest.newest < {due} - ({hours}) * interval '1 hour'"
+    )
+    description = (f"every channel is at most {default_hours:g} h behind the data it was built from"
+                   if landed else f"every channel has rows newer than {default_hours:g} h before the build")
+    return sql_check(query, f"{description} ({level})", "freshness", severity,
+                     show=("channel", "newest", "compared_with", "behind_hours"))
+
+
+def volume(previous_rows: int, min_ratio: float, max_ratio: float, severity: str):
+    import math
+
+    low, high = math.ceil(previous_rows * min_ratio), math.floor(previous_rows * max_ratio)
+    return tag(gxe().ExpectTableRowCountToBeBetween(
+        min_value=low, max_value=high,
+        description=f"row count within {min_ratio:g}x-{max_ratio:g}x of the last published version "
+                    f"({previous_rows} rows)",
+    ), "volume", severity)
+
+
+def not_empty(severity: str):
+    return tag(gxe().ExpectTableRowCountToBeBetween(min_value=1, description="the table is not empty"),
+               "not_empty", severity)
+
+
+# --- integrity and privacy ---------------------------------------------------------------------
+
+
+def references(column: str, target_column: str, targets: list[str], target_label: str, severity: str):
+    """Every non-null ``column`` resolves in one of ``targets`` (``schema.table`` names)."""
+    if targets:
+        known = " UNION ".join(f"SELECT {quote_ident(target_column)} FROM {t}" for t in targets)
+        query = (f"SELECT * FROM {{batch}} WHERE {quote_ident(column)} IS NOT NULL "
+                 f"AND {quote_ident(column)} NOT IN ({known})")
+    else:
+        query = f"SELECT * FROM {{batch}} WHERE {quote_ident(column)} IS NOT NULL"
+    return sql_check(query, f"every {column} exists in {target_label}", "reference", severity, show=(column,))
+
+
+def no_customer_pii(text_columns: list[str], customers: str, severity: str):
+    """No text value holds a CRM customer's e-mail address or phone number in clear text."""
+    if not text_columns:
+        return None
+    values = ", ".join(f"({quote_ident(c)}::text)" for c in text_columns)
+    query = (
+        "WITH known_emails AS (SELECT DISTINCT lower(email) AS email FROM " + customers + " WHERE email IS NOT NULL), "
+        "known_phones AS (SELECT DISTINCT regexp_replace(phone, '[^0-9]', '', 'g') AS digits FROM " + customers +
+        " WHERE length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 7) "
+        "SELECT * FROM {batch} WHERE EXISTS (SELECT 1 FROM (VALUES " + values + ") AS v(value) "
+        "WHERE (v.value LIKE '%@%' AND (regexp_match(lower(v.value), '" + EMAIL_PATTERN + "'))[1] "
+        "IN (SELECT email FROM known_emails)) "
+        "OR regexp_replace((regexp_match(v.value, '" + PHONE_PATTERN + "'))[1], '[^0-9]', '', 'g') "
+        "IN (SELECT digits FROM known_phones))"
+    )
+    return sql_check(query, "no customer e-mail or phone in clear text", "pii", severity)

@@ -1,0 +1,133 @@
+"""Bounds and severities of the gate, with defaults that suit a social-care team.
+
+Every number here can be overridden without touching code: point ``SOCIAL360_GATE_CONFIG`` at a
+TOML file (or put ``gate.toml`` in ``$SOCIAL360_HOME``). Example::
+
+    [volume]                      # candidate rows / last published rows must stay inside [min, max]
+    min_ratio = 0.5
+    max_ratio = 3.0
+    [volume.marts.mart_sentiment]
+    min_ratio = 0.7
+
+    [freshness]                   # newest row of each channel vs the build's reference time
+    warn_after_hours = 36
+    error_after_hours = 72
+    [freshness.channels.forum]
+    error_after_hours = 336
+
+    [severity]                    # "<table>.<check>", "<layer>.<check>" or "<check>" -> error | warning
+    "mart_response_times.null_rate" = "error"
+
+Checks: ``schema``, ``key``, ``not_null``, ``range``, ``labels``, ``order``, ``future``,
+``freshness``, ``volume``, ``null_rate``, ``reference``, ``pii``, ``not_empty``, ``custom``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+# Checks that default to `warning` (they publish and are reported); everything else is an error.
+DEFAULT_SEVERITIES: dict[str, str] = {
+    "null_rate": WARNING,
+    # A future timestamp in a staging model blocks the marts where it surfaces (their own `future`
+    # checks are errors); upstream it is reported on every dependent mart without blocking them all.
+    "staging.future": WARNING,
+    "raw.future": WARNING,
+}
+
+
+@dataclass(frozen=True)
+class VolumeBound:
+    min_ratio: float = 0.5
+    max_ratio: float = 3.0
+
+
+@dataclass(frozen=True)
+class FreshnessBound:
+    warn_after_hours: float = 36.0
+    error_after_hours: float = 72.0
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    volume: VolumeBound = field(default_factory=VolumeBound)
+    volume_per_mart: dict[str, VolumeBound] = field(default_factory=dict)
+    freshness: FreshnessBound = field(default_factory=FreshnessBound)
+    freshness_per_channel: dict[str, FreshnessBound] = field(default_factory=dict)
+    future_tolerance_minutes: int = 5
+    severities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+
+    def volume_for(self, mart: str) -> VolumeBound:
+        return self.volume_per_mart.get(mart, self.volume)
+
+    def freshness_for(self, channel: str) -> FreshnessBound:
+        return self.freshness_per_channel.get(channel, self.freshness)
+
+    def severity(self, table: str, layer: str, check: str) -> str:
+        """``error`` or ``warning`` for one check of one table (most specific setting wins)."""
+        for key in (f"{table}.{check}", f"{layer}.{check}", check):
+            if key in self.severities:
+                return self.severities[key]
+        return ERROR
+
+
+def _volume(values: dict[str, Any], base: VolumeBound) -> VolumeBound:
+    return VolumeBound(float(values.get("min_ratio", base.min_ratio)), float(values.get("max_ratio", base.max_ratio)))
+
+
+def _freshness(values: dict[str, Any], base: FreshnessBound) -> FreshnessBound:
+    return FreshnessBound(float(values.get("warn_after_hours", base.warn_after_hours)),
+                          float(values.get("error_after_hours", base.error_after_hours)))
+
+
+def config_path() -> Path | None:
+    explicit = os.environ.get("SOCIAL360_GATE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    from social360 import config
+
+    candidate = config.home() / "gate.toml"
+    return candidate if candidate.exists() else None
+
+
+def from_mapping(data: dict[str, Any]) -> GateConfig:
+    """A configuration from parsed TOML (unknown keys are rejected, so typos do not pass silently)."""
+    known = {"volume", "freshness", "future_tolerance_minutes", "severity"}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown gate settings: {sorted(unknown)} (known: {sorted(known)})")
+    volume_data = dict(data.get("volume", {}))
+    per_mart = volume_data.pop("marts", {})
+    volume = _volume(volume_data, VolumeBound())
+    fresh_data = dict(data.get("freshness", {}))
+    per_channel = fresh_data.pop("channels", {})
+    freshness = _freshness(fresh_data, FreshnessBound())
+    severities = dict(DEFAULT_SEVERITIES)
+    for key, value in data.get("severity", {}).items():
+        if value not in (ERROR, WARNING):
+            raise ValueError(f"severity of {key!r} must be 'error' or 'warning', not {value!r}")
+        severities[key] = value
+    return GateConfig(
+        volume=volume,
+        volume_per_mart={m: _volume(v, volume) for m, v in per_mart.items()},
+        freshness=freshness,
+        freshness_per_channel={c: _freshness(v, freshness) for c, v in per_channel.items()},
+        future_tolerance_minutes=int(data.get("future_tolerance_minutes", 5)),
+        severities=severities,
+    )
+
+
+def load() -> GateConfig:
+    """The defaults, overridden by the TOML file when there is one."""
+    path = config_path()
+    if path is None:
+        return GateConfig()
+    with open(path, "rb") as handle:
+        return from_mapping(tomllib.load(handle))
