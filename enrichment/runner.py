@@ -22,11 +22,15 @@ TEXT_OF = {
 }
 
 
-def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000) -> dict[str, int]:
-    """Score the latest version of every post not yet scored by this scorer version."""
-    scorer = Scorer()
+def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000,
+                    workers: int | None = None) -> dict[str, int]:
+    """Score the latest version of every post not yet scored by this scorer version.
+
+    Posts are read in batches of ``batch_size`` and scored with the batch path
+    (``Scorer.score_many``: a process pool over ``workers`` cores for large batches).
+    """
     counts: dict[str, int] = {}
-    with db.connect(warehouse_url) as conn:
+    with Scorer() as scorer, db.connect(warehouse_url) as conn:
         for table, text_sql in TEXT_OF.items():
             query = sql.SQL(
                 """
@@ -46,14 +50,15 @@ def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000
             with conn.cursor(name=f"unscored_{table}") as reader:
                 reader.execute(query, {"table": table, "version": scorer.version})
                 while batch := reader.fetchmany(batch_size):
-                    scored += _write_scores(conn, table, scorer, batch)
+                    scored += _write_scores(conn, table, scorer, batch, workers)
             conn.commit()
             counts[table] = scored
     log.info("scored posts: %s", counts)
     return counts
 
 
-def _write_scores(conn, table: str, scorer: Scorer, batch) -> int:
+def _write_scores(conn, table: str, scorer: Scorer, batch, workers: int | None) -> int:
+    scores = scorer.score_many([text or "" for _, _, text in batch], workers=workers)
     with conn.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _new_scores (LIKE enrichment.post_scores INCLUDING DEFAULTS) "
@@ -61,12 +66,11 @@ def _write_scores(conn, table: str, scorer: Scorer, batch) -> int:
         )
         with cur.copy(
             "COPY _new_scores (source_table, native_id, payload_hash, scorer_version, sentiment_score, "
-            "sentiment_label, intent) FROM STDIN"
+            "sentiment_label, intent, language) FROM STDIN"
         ) as copy:
-            for native_id, payload_hash, text in batch:
-                s = scorer.score(text or "")
+            for (native_id, payload_hash, _), s in zip(batch, scores):
                 copy.write_row((table, native_id, payload_hash, s.scorer_version, s.sentiment_score,
-                                s.sentiment_label, s.intent))
+                                s.sentiment_label, s.intent, s.language))
         cur.execute("INSERT INTO enrichment.post_scores SELECT * FROM _new_scores ON CONFLICT DO NOTHING")
         inserted = cur.rowcount
         cur.execute("TRUNCATE _new_scores")

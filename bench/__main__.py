@@ -1,0 +1,21 @@
+"""Run the benchmarks: ``python -m bench [--scale N]`` (``make bench SCALE=N``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHMARKS = ("scoring", "landing", "parsing", "gate")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every benchmark's input size")
+    parser.add_argument("names", nargs="*", default=list(BENCHMARKS), help=f"which to run: {', '.join(BENCHMARKS)}")
+    args = parser.parse_args()
+    for name in args.names:
+        importlib.import_module(f"bench.{name}").main(["--scale", str(args.scale)])
+
+
+if __name__ == "__main__":
+    main()
