@@ -105,14 +105,16 @@ def enrich() -> dict[str, int]:
     return score_new_posts()
 
 
-def build_models(*, as_of: str | None = None, full_refresh: bool = False) -> dict[str, Any]:
+def build_models(*, as_of: str | None = None, full_refresh: bool = False,
+                 dbt_vars: dict[str, Any] | None = None) -> dict[str, Any]:
     """``dbt build`` of every model; returns per-model outcome for the gates."""
     from social360 import dbt_runner
 
-    result = dbt_runner.build(vars={"as_of": as_of} if as_of else None, full_refresh=full_refresh)
+    variables = {**(dbt_vars or {}), **({"as_of": as_of} if as_of else {})}
+    result = dbt_runner.build(vars=variables or None, full_refresh=full_refresh)
     if result.error:
         raise RuntimeError(f"dbt build could not run: {result.error}")
-    return result.summary()
+    return {**result.summary(), "as_of": as_of}
 
 
 # --- gate and publish -------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_pipeline_end_to_end(databases, airflow_ready):
     assert versions == {m: 2 for m in MARTS}
 
     # --- a bad load: a tweet stamped two days in the future reaches raw ---
-    victim = next(p for p in data.inbound() if p.channel == "twitter")
+    victim = next(p for p in data.inbound() if p.channel == "twitter" and not p.author.customer_id)
     payload, context = x_tweet_payload(victim)
     payload = {**payload, "id": "999", "edit_history_tweet_ids": ["999"],
                "created_at": (NOW + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
@@ -110,15 +110,17 @@ def test_pipeline_end_to_end(databases, airflow_ready):
     run = run_dag("customer360_build", conf={"as_of": AS_OF})
     states = task_states(run)
     assert str(run.state) == "failed"
-    for mart in ("mart_sentiment", "mart_response_times", "fct_interactions"):
+    broken = ("mart_sentiment", "mart_response_times", "mart_response_times_daily", "mart_priority_queue",
+              "fct_interactions")
+    for mart in broken:
         assert states[f"gate_{mart}"] == "failed" and states[f"publish_{mart}"] == "upstream_failed"
     assert states["gate_dim_customers"] == "success" and states["publish_dim_customers"] == "success"
     assert states["summarize"] == "success" and states["check_gates"] == "failed"
     after = _contents(databases.warehouse_url)
-    for mart in ("mart_sentiment", "mart_response_times", "fct_interactions"):
+    for mart in broken:
         assert after[mart] == before[mart], f"{mart} must keep its last good version"
     with psycopg.connect(databases.warehouse_url) as conn:
         blocked = dict(conn.execute(
             "SELECT mart, reason FROM audit.publish_log WHERE NOT published AND run_id = %s", (run.run_id,)).fetchall())
-    assert set(blocked) == {"mart_sentiment", "mart_response_times", "fct_interactions"}
+    assert set(blocked) == set(broken)
     assert "no activity dates in the future" in blocked["mart_sentiment"]

@@ -1,4 +1,15 @@
-{#- Every social post on every channel in one shape, with its sentiment and intent. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='post_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+{#- Every social post on every channel in one shape, with its sentiment and intent.
+
+    Incremental: a run rebuilds every thread (conversation) that gained or changed a post, or a
+    score, since the last run minus a lookback for late data (var `incremental_lookback_minutes`),
+    because a post's attributes can depend on its thread (the brand a dump's tweet is addressed to).
+    `dbt build --full-refresh` rebuilds everything and gives the same rows. -#}
 with
 
 tweets as (
@@ -47,7 +58,8 @@ x_posts as (
         tweets.is_deleted,
         'x_tweets' as source_table,
         tweets.latest_version_id as source_native_id,
-        tweets.payload_hash
+        tweets.payload_hash,
+        tweets.extracted_at
     from tweets
 ),
 
@@ -69,7 +81,8 @@ facebook_posts as (
         comments.is_deleted,
         'facebook_comments' as source_table,
         comments.comment_id as source_native_id,
-        comments.payload_hash
+        comments.payload_hash,
+        comments.extracted_at
     from comments
 ),
 
@@ -128,7 +141,8 @@ twcs_posts as (
         twcs.is_deleted,
         'twcs_tweets' as source_table,
         twcs.tweet_id as source_native_id,
-        twcs.payload_hash
+        twcs.payload_hash,
+        twcs.extracted_at
     from twcs
     left join twcs_brands on twcs.tweet_id = twcs_brands.tweet_id
 ),
@@ -163,7 +177,8 @@ forum_posts as (
         forum.is_deleted,
         'discourse_posts' as source_table,
         forum.post_id as source_native_id,
-        forum.payload_hash
+        forum.payload_hash,
+        forum.extracted_at
     from forum
     left join forum as replied
         on
@@ -190,7 +205,8 @@ jsonl_posts as (
         jsonl.is_deleted,
         'jsonl_posts' as source_table,
         jsonl.jsonl_post_key as source_native_id,
-        jsonl.payload_hash
+        jsonl.payload_hash,
+        jsonl.extracted_at
     from jsonl
 ),
 
@@ -213,12 +229,46 @@ joined as (
         scores.sentiment_score,
         scores.sentiment_label,
         scores.intent,
-        scores.scorer_version
+        scores.language,
+        scores.scorer_version,
+        scores.scored_at,
+        greatest(unioned.extracted_at, coalesce(scores.scored_at, unioned.extracted_at)) as changed_at,
+        {{ dbt.current_timestamp() }} as built_at
     from unioned
     left join scores
-        on scores.source_table = unioned.source_table
-        and scores.native_id = unioned.source_native_id
-        and scores.payload_hash = unioned.payload_hash
+        on
+            unioned.source_table = scores.source_table
+            and unioned.source_native_id = scores.native_id
+            and unioned.payload_hash = scores.payload_hash
 )
 
+{% if is_incremental() %}
+
+, since_last_run as (
+    select
+        coalesce(max(changed_at), cast('1970-01-01' as timestamp with time zone))
+        - interval '{{ var("incremental_lookback_minutes", 60) }} minutes' as changed_after
+    from {{ this }}
+),
+
+touched_threads as (
+    select distinct
+        joined.channel,
+        coalesce(joined.conversation_id, joined.post_id) as thread_id
+    from joined
+    cross join since_last_run
+    where joined.changed_at > since_last_run.changed_after
+)
+
+select joined.*
+from joined
+inner join touched_threads
+    on
+        joined.channel = touched_threads.channel
+        and coalesce(joined.conversation_id, joined.post_id) = touched_threads.thread_id
+
+{% else %}
+
 select * from joined
+
+{% endif %}

@@ -13,6 +13,7 @@ ranked as (
         sentiment_score,
         sentiment_label,
         intent,
+        language,
         scored_at,
         row_number() over (
             partition by source_table, native_id, payload_hash
@@ -29,6 +30,7 @@ select
     sentiment_score,
     sentiment_label,
     intent,
+    language,
     scored_at
 from ranked
 where score_rank = 1
