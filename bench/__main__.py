@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("scoring", "landing", "parsing", "gate")
+BENCHMARKS = ("scoring", "landing", "parsing", "gate", "pipeline")
 
 
 def main() -> None:

@@ -1,35 +1,55 @@
-"""Sync the CRM's customers, orders and support tickets into the raw layer, incrementally by
-``updated_at`` with a lookback window, every hour.
+"""Sync the CRM's customers, orders and support tickets into the raw layer every hour,
+incrementally by `updated_at` from each table's saved cursor minus a lookback window.
+
+One task per table in the `crm_db` pool (bounded concurrent readers on the CRM), each emitting
+its raw asset (`raw.crm_<table>`).
+
+Backfill semantics: each run re-reads its data interval. A run reads from the earlier of the
+table's cursor and the run's `data_interval_start`, minus `lookback_minutes`; landing is keyed by
+row content and the cursor only moves forward, so re-running or backfilling a past interval
+re-extracts that window idempotently (unchanged rows add nothing, changed rows land as new
+versions). `catchup=False` because the cursor already covers every interval missed during an
+outage in one run; use `airflow backfill create --dag-id crm_sync` (or clear a past run) to
+re-read a specific window.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from social360.orchestration import DEFAULT_ARGS, RAW_CRM_ASSETS, START_DATE
-
-CRM_TABLES = ["customers", "orders", "support_tickets"]
+from social360.catalog import CRM_RAW_TABLES
+from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, raw_asset
 
 
 @dag(
     dag_id="crm_sync",
-    schedule="@hourly",
+    # Runs cover contiguous hourly intervals [start, end) (not cron points), so each has a window.
+    schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["social360", "ingest", "crm"],
+    params={
+        "lookback_minutes": Param(default_crm_lookback(), type="integer", minimum=0, title="Lookback (minutes)",
+                                  description="Also re-read rows updated this long before the cursor or interval "
+                                  "start (catches rows committed late with an older updated_at)."),
+    },
     doc_md=__doc__,
 )
 def crm_sync():
-    @task(outlets=RAW_CRM_ASSETS)
-    def sync(table: str, run_id: str | None = None) -> dict:
-        """Land the rows of one CRM table changed since its cursor (minus the lookback)."""
+    @task(pool="crm_db", execution_timeout=EXTRACT_TIMEOUT)
+    def sync(table: str, run_id: str | None = None, params: dict | None = None, data_interval_start=None) -> dict:
+        """Land the rows of one CRM table changed in this run's window (cursor or interval start, minus lookback)."""
+        from social360.orchestration import crm_lookback
         from social360.pipeline import sync_crm_table
 
-        return sync_crm_table(table, run_id=run_id)
+        with crm_lookback(table, (params or {}).get("lookback_minutes"), data_interval_start):
+            return sync_crm_table(table, run_id=run_id)
 
-    sync.expand(table=CRM_TABLES)
+    for raw_table in CRM_RAW_TABLES:
+        table = raw_table.removeprefix("crm_")
+        sync.override(task_id=f"sync_{table}", outlets=[raw_asset(raw_table)])(table)
 
 
 crm_sync()

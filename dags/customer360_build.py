@@ -1,13 +1,39 @@
-"""Build the customer 360 when new raw data lands: score new posts, build the dbt models into
-``marts_candidate``, validate each mart with its Great Expectations suite and dbt tests, and
-publish each mart that passes into ``marts`` (a mart that fails keeps its last good version).
+"""Build the customer 360 when new raw data lands.
+
+1. `enrich`: score the sentiment and intent of every new or edited post.
+2. `dbt`: every dbt model, seed and snapshot is a task (astronomer-cosmos, rendered from the parsed
+   project) that builds it and runs its tests, with its own retries and logs; tests reading two
+   models (relationships) run in a task of their own after both. Models are built into
+   `marts_candidate`; a failed test fails its task at once and stops everything downstream of it.
+3. `gate_<mart>`: the mart's dbt results and its Great Expectations suite decide; the outcome is
+   recorded in `audit.gate_results` (and `audit.publish_log` when blocked) and alerts are sent.
+4. `publish_<mart>`: swap the validated candidate into `marts` atomically; emits `marts.<mart>`.
+5. `check_gates`: fail the run, naming every blocked mart and its failed checks.
+
+Marts pass or fail independently; a blocked mart keeps its last good version.
+
+Scheduled on the raw assets (any of them updated), so it has no data interval: `catchup` does not
+apply; rerun it (or trigger with `as_of`) to rebuild. Params: `as_of` (measure "now" at a fixed
+time, reproducible rebuilds) and `full_refresh` (rebuild incremental models and seeds from scratch).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from airflow.sdk import AssetAny, Param, dag, task
 
-from social360.orchestration import DEFAULT_ARGS, MART_ASSETS, RAW_CRM_ASSETS, RAW_SOCIAL_ASSETS, START_DATE
+from social360.dbt_airflow import dbt_task_group
+from social360.orchestration import (
+    DEFAULT_ARGS,
+    GATE_TIMEOUT,
+    MART_ASSETS,
+    PUBLISH_TIMEOUT,
+    RAW_CRM_ASSETS,
+    RAW_SOCIAL_ASSETS,
+    START_DATE,
+    on_gate_blocked,
+)
 
 
 @dag(
@@ -19,8 +45,11 @@ from social360.orchestration import DEFAULT_ARGS, MART_ASSETS, RAW_CRM_ASSETS, R
     default_args=DEFAULT_ARGS,
     tags=["social360", "dbt", "quality", "publish"],
     params={
-        "as_of": Param(None, type=["null", "string"], description="Measure unanswered posts against this "
-                       "ISO timestamp instead of now (reproducible rebuilds)."),
+        "as_of": Param(None, type=["null", "string"], format="date-time", title="As of",
+                       description="Measure unanswered posts and recency against this ISO timestamp instead of "
+                       "now (reproducible rebuilds)."),
+        "full_refresh": Param(False, type="boolean", title="Full refresh",
+                              description="Rebuild incremental models and reload seeds from scratch (dbt --full-refresh)."),
     },
     doc_md=__doc__,
 )
@@ -32,26 +61,24 @@ def customer360_build():
 
         return score_posts()
 
-    @task
-    def dbt_build(params: dict | None = None) -> dict:
-        """dbt build of staging, intermediate and candidate marts, with their tests."""
-        from social360.pipeline import build_models
-
-        return build_models(as_of=(params or {}).get("as_of"))
-
-    @task(retries=0)
-    def gate(mart: str, dbt_summary: dict, run_id: str | None = None) -> dict:
-        """Great Expectations suite + dbt tests of one candidate mart; failing blocks its publish."""
+    @task(retries=0, trigger_rule="all_done", execution_timeout=GATE_TIMEOUT, on_failure_callback=on_gate_blocked)
+    def gate(mart: str, dbt_tasks: dict, run_id: str | None = None, params: dict | None = None, ti=None) -> dict:
+        """dbt results + Great Expectations suite of one candidate mart; failing blocks its publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
+        from social360.dbt_airflow import RESULTS_XCOM_KEY, MartDbtTasks, mart_outcome
         from social360.pipeline import GateFailed, gate as run_gate
 
+        def pull(task_id: str):
+            return ti.xcom_pull(task_ids=task_id, key=RESULTS_XCOM_KEY)
+
+        outcome = mart_outcome(mart, MartDbtTasks(**dbt_tasks), pull)
         try:
-            return run_gate(mart, dbt_summary, run_id=run_id)
+            return run_gate(mart, {"models": {mart: outcome}}, run_id=run_id, as_of=(params or {}).get("as_of"))
         except GateFailed as exc:
             raise AirflowFailException(f"gate blocked publishing: {exc}") from exc
 
-    @task
+    @task(execution_timeout=PUBLISH_TIMEOUT)
     def publish(mart: str, run_id: str | None = None) -> dict:
         """Swap the validated candidate into `marts` atomically."""
         from social360.pipeline import publish_mart
@@ -65,14 +92,6 @@ def customer360_build():
 
         return published_status()
 
-    summary = dbt_build()
-    enrich() >> summary
-    published = []
-    for mart in MART_ASSETS:
-        checked = gate.override(task_id=f"gate_{mart}")(mart, summary)
-        done = publish.override(task_id=f"publish_{mart}", outlets=[MART_ASSETS[mart]])(mart)
-        checked >> done
-        published.append(done)
     @task(trigger_rule="all_done", retries=0)
     def check_gates(run_id: str | None = None) -> None:
         """Fail the run, naming each blocked mart and its failed checks, if any gate blocked a mart."""
@@ -84,6 +103,17 @@ def customer360_build():
         if blocked:
             raise AirflowFailException("marts not published: " + " | ".join(blocked.values()))
 
+    dbt, mart_tasks = dbt_task_group()
+    enrich() >> dbt
+    published = []
+    for mart, asset in MART_ASSETS.items():
+        tasks = mart_tasks[mart]
+        checked = gate.override(task_id=f"gate_{mart}")(mart, asdict(tasks))
+        # The gate waits for the dbt tasks whose results it reads (all of dbt for a mart without a model).
+        ([dbt.dag.get_task(task_id) for task_id in tasks.all] or [dbt]) >> checked
+        done = publish.override(task_id=f"publish_{mart}", outlets=[asset])(mart)
+        checked >> done
+        published.append(done)
     published >> summarize() >> check_gates()
 
 

@@ -1,15 +1,24 @@
 """Extract social interactions (mentions, comments, replies, the brand's own replies) from every
 configured source into the warehouse's raw layer, incrementally, every 15 minutes.
 
-One mapped task per configured source; each lands its pages and cursor atomically, so a rerun
-of any interval adds nothing that is already there.
+One mapped task per configured source, grouped by the API it calls: `x.extract`, `facebook.extract`
+and `discourse.extract` run in the pools `x_api`, `facebook_graph` and `discourse`, so parallel
+extractions share each API's rate limit (`demo.extract` reads the local demo feed; a family with
+no configured source is skipped). Each lands its
+pages and cursor atomically and emits an event for the raw tables it writes (`raw.<table>`), with
+the rows landed as the event's extra; `customer360_build` is scheduled on those assets.
+
+`catchup=False`: extraction is driven by each source's saved cursor (newest id or timestamp minus a
+lookback), not by the run's interval, so the next run after an outage picks up everything missed
+and a rerun of any past interval lands nothing twice. Re-reading history is a cursor reset, not a
+backfill (the APIs only serve recent windows: X recent search covers 7 days).
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, TaskGroup, dag, task
 
-from social360.orchestration import DEFAULT_ARGS, RAW_SOCIAL_ASSETS, START_DATE
+from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, OTHER_FAMILY, SOURCE_FAMILIES, START_DATE
 
 
 @dag(
@@ -20,24 +29,42 @@ from social360.orchestration import DEFAULT_ARGS, RAW_SOCIAL_ASSETS, START_DATE
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["social360", "ingest"],
+    params={
+        "sources": Param([], type="array", items={"type": "string"}, title="Sources",
+                         description="Extract only these configured sources (e.g. [\"x\"]); empty: all of them."),
+    },
     doc_md=__doc__,
 )
 def social_ingest():
     @task
-    def list_sources() -> list[str]:
-        """The social sources configured for this deployment."""
+    def sources(family: str, params: dict | None = None) -> list[str]:
+        """The configured sources of one API family (or the requested subset of them)."""
+        from social360.orchestration import group_sources
         from social360.pipeline import configured_social_sources
 
-        return configured_social_sources()
+        configured = configured_social_sources()
+        wanted = list((params or {}).get("sources") or configured)
+        unknown = sorted(set(wanted) - set(configured))
+        if unknown:
+            raise ValueError(f"sources {unknown} are not configured (configured: {configured})")
+        return group_sources(wanted)[family]
 
-    @task(outlets=RAW_SOCIAL_ASSETS, max_active_tis_per_dag=4)
-    def extract(source: str, run_id: str | None = None) -> dict:
+    @task(execution_timeout=EXTRACT_TIMEOUT)
+    def extract(source: str, run_id: str | None = None, outlet_events=None, task=None) -> dict:
         """Land everything new in one source since its cursor."""
         from social360.pipeline import extract_social_source
 
-        return extract_social_source(source, run_id=run_id)
+        result = extract_social_source(source, run_id=run_id)
+        for asset in task.outlets:
+            outlet_events[asset].extra = {"source": source, "rows_landed": result.get("rows_landed")}
+        return result
 
-    extract.expand(source=list_sources())
+    for family in (*SOURCE_FAMILIES, OTHER_FAMILY):
+        with TaskGroup(group_id=family.name, tooltip=f"{family.name} sources (pool {family.pool or 'default_pool'})"):
+            names = sources.override(task_id="sources")(family.name)
+            extract.override(task_id="extract", pool=family.pool or "default_pool", outlets=family.assets).expand(
+                source=names
+            )
 
 
 social_ingest()

@@ -12,16 +12,24 @@ import typer
 app = typer.Typer(help="Social360: social interactions + CRM into a customer 360 warehouse.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The warehouse server (embedded PostgreSQL, or WAREHOUSE_URL).", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+evaluate_app = typer.Typer(help="Measure derived data against ground truth.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+import_app = typer.Typer(help="Import conversation dumps into the raw layer (idempotent: re-importing adds nothing).",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 DAG_ORDER = ("social_ingest", "crm_sync", "customer360_build")
 
 
 @app.command()
 def setup() -> None:
-    """Prepare run-time files the project builds from its pip packages (NLTK's VADER lexicon)."""
+    """Prepare run-time files the project builds from its pip packages and sources (NLTK's VADER
+    lexicon; the dbt manifest Airflow renders one task per dbt node from)."""
     from enrichment.lexicon import ensure_nltk_data
+    from social360.dbt_airflow import ensure_manifest
 
     typer.echo(f"NLTK data: {ensure_nltk_data()}")
+    typer.echo(f"dbt manifest: {ensure_manifest()}")
 
 
 @warehouse_app.command("up")
@@ -58,7 +66,7 @@ def demo(
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same data."),
     customers: int = typer.Option(300, min=1, help="CRM customers to generate."),
     posts: int = typer.Option(2000, min=1, help="Social posts (inbound and brand replies) to generate."),
-    days: int = typer.Option(30, min=1, help="Days of history before now."),
+    days: int = typer.Option(60, min=1, help="Days of history before now."),
     now: Optional[str] = typer.Option(None, help="Anchor time (ISO 8601); default: the current hour."),
     run_pipeline: bool = typer.Option(True, "--run/--no-run", help="Run the DAGs after generating the sources."),
 ) -> None:
@@ -93,9 +101,17 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         return
     for mart, s in result.items():
         gate = {True: "passed", False: "BLOCKED", None: "never run"}[s["last_gate_passed"]]
-        typer.echo(f"{mart}: version {s['version'] or '-'} published {s['published_at'] or 'never'}; last gate {gate}")
+        rows = f" ({s['published_rows']:,} rows)" if s["published_rows"] is not None else ""
+        typer.echo(f"{mart}: version {s['version'] or '-'}{rows} published {s['published_at'] or 'never'}; "
+                   f"last gate {gate}" + (f" at {s['last_gate_at']} (run {s['last_gate_run']})" if s["last_gate_at"] else ""))
         for failure in s["failed_expectations"]:
             typer.echo(f"    failed: {failure}")
+        for warning in s["warnings"]:
+            typer.echo(f"    warning: {warning}")
+        if s["not_published_reason"] and not s["failed_expectations"]:
+            typer.echo(f"    not published: {s['not_published_reason']}")
+        if s["data_docs_url"]:
+            typer.echo(f"    data docs: {s['data_docs_url']}")
 
 
 @app.command()
@@ -104,6 +120,90 @@ def score() -> None:
     from enrichment.stream import score_stream
 
     score_stream(sys.stdin, sys.stdout)
+
+
+@app.command()
+def airflow(
+    port: int = typer.Option(0, envvar="SOCIAL360_AIRFLOW_PORT", help="UI/API port; default 8080, or a free one."),
+    paused: bool = typer.Option(False, "--paused/--active", help="Start with the DAGs paused (no scheduled runs)."),
+    init_only: bool = typer.Option(False, "--init-only", help="Prepare metadata DB, pools and dbt manifest; do not start."),
+) -> None:
+    """Run Airflow locally (api-server, scheduler, dag-processor, triggerer) with the project's DAGs,
+    the warehouse connection and the pools, under $SOCIAL360_HOME; Ctrl-C stops it."""
+    from social360 import airflow_env
+
+    if init_only:
+        typer.echo(json.dumps(airflow_env.init_only()))
+        return
+    typer.echo("starting Airflow (first start takes a minute) ...", err=True)
+    server = airflow_env.start_standalone(port or None, paused=paused)
+    typer.secho(f"Airflow UI: {server.url}   login: {server.username} / {server.password}", fg="green", bold=True)
+    typer.echo(f"logs: {server.log_file}; Ctrl-C to stop")
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        typer.echo("stopping Airflow ...", err=True)
+    finally:
+        server.stop()
+    raise typer.Exit(0)
+
+
+@import_app.command("twcs")
+def import_twcs(
+    file: str = typer.Argument(..., help="A Kaggle 'Customer Support on Twitter' CSV (twcs format)."),
+) -> None:
+    """Load a twcs CSV as channel twitter: every row, or none if any row is bad (each named)."""
+    from extractors import twcs
+
+    _report_import(lambda run_id: twcs.import_file(file, run_id))
+
+
+@import_app.command("jsonl")
+def import_jsonl(
+    file: str = typer.Argument(..., help="JSON lines, one post per line (shape in docs/SOURCES.md)."),
+    channel: str = typer.Option(..., "--channel", help="Channel of the posts, e.g. forum, instagram, review."),
+) -> None:
+    """Load posts from a JSON-lines file as CHANNEL: every line, or none if any line is bad (each named)."""
+    from extractors import jsonl
+
+    _report_import(lambda run_id: jsonl.import_file(file, channel, run_id))
+
+
+def _report_import(load) -> None:
+    from extractors.base import ExtractorError
+
+    run_id = f"import__{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}"
+    try:
+        result = load(run_id)
+    except (ExtractorError, ValueError, FileNotFoundError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{result.stream}: {result.rows_seen} rows read, {result.rows_landed} new "
+               f"({result.rows_seen - result.rows_landed} already there)")
+
+
+@app.command()
+def report() -> None:
+    """Write the HTML report (charts from the published marts) under $SOCIAL360_HOME/reports/."""
+    from social360.report import build_report
+
+    path = build_report()
+    typer.echo(f"report: {path}")
+    typer.echo(f"latest: {path.parent / 'latest.html'}")
+
+
+@evaluate_app.command("identity")
+def evaluate_identity() -> None:
+    """Precision and recall of identity resolution against the demo generator's ground truth."""
+    from social360.evaluation.identity import evaluate
+
+    score = evaluate()
+    typer.echo(f"precision {score.precision:.3f}  recall {score.recall:.3f}  "
+               f"({score.correct_links} of {score.links} links correct; {score.owned_accounts} accounts owned by customers)")
+    for method, counts in sorted(score.by_method.items()):
+        typer.echo(f"  {method:<16} {counts['correct']:>5} / {counts['links']:<5} correct")
+    for channel, figures in sorted(score.by_channel.items()):
+        typer.echo(f"  {channel:<16} precision {figures['precision']:.3f}  recall {figures['recall']:.3f}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

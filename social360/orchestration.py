@@ -1,18 +1,29 @@
-"""What the DAG files share: assets, default task arguments and pools. Import-light on purpose:
-DAG files import this at parse time, so nothing here may import pandas, dbt, GX or NLTK.
+"""What the DAG files share: assets, pools, default task arguments and alert callbacks.
+
+Import-light on purpose: DAG files import this at parse time, so nothing here may import
+pandas, dbt, GX, NLTK or psycopg (callbacks import what they need when they fire).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import pendulum
 from airflow.sdk import Asset
 
-from social360.alerts import on_task_failure
+from social360.alerts import on_task_failure, send
 from social360.catalog import CRM_RAW_TABLES, PUBLISHED_MARTS, SOCIAL_RAW_TABLES
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+WAREHOUSE_CONN_ID = "warehouse"
+
+
+# --- assets -----------------------------------------------------------------------------------
 
 
 def raw_asset(table: str) -> Asset:
@@ -27,7 +38,113 @@ RAW_SOCIAL_ASSETS = [raw_asset(t) for t in SOCIAL_RAW_TABLES]
 RAW_CRM_ASSETS = [raw_asset(t) for t in CRM_RAW_TABLES]
 MART_ASSETS = {mart: mart_asset(mart) for mart in PUBLISHED_MARTS}
 
-DEFAULT_ARGS = {
+
+# --- pools: one per external system, so parallel tasks share its rate limit --------------------
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    name: str
+    slots: int
+    description: str
+
+    def configured_slots(self) -> int:
+        """Slots from ``SOCIAL360_POOL_<NAME>_SLOTS`` when set (a bigger API tier), else the default."""
+        value = os.environ.get(f"SOCIAL360_POOL_{self.name.upper()}_SLOTS")
+        return int(value) if value else self.slots
+
+
+POOLS = {
+    spec.name: spec
+    for spec in (
+        PoolSpec("x_api", 1, "X API v2: one app token shares per-endpoint 15-minute windows; calls run one at a time."),
+        PoolSpec("facebook_graph", 2, "Facebook Graph API: app and page usage (X-App-Usage) is shared by all calls."),
+        PoolSpec("discourse", 1, "Discourse forum API: per-IP and per-key limits; one walker at a time."),
+        PoolSpec("crm_db", 3, "CRM source database: at most this many concurrent readers."),
+    )
+}
+
+
+@dataclass(frozen=True)
+class SourceFamily:
+    """Social sources that call the same API: one mapped extract task each, in that API's pool."""
+
+    name: str
+    pool: str | None
+    raw_tables: tuple[str, ...]
+
+    @property
+    def assets(self) -> list[Asset]:
+        return [raw_asset(t) for t in self.raw_tables]
+
+
+SOURCE_FAMILIES = (
+    SourceFamily("x", "x_api", ("x_tweets",)),
+    SourceFamily("facebook", "facebook_graph", ("facebook_posts", "facebook_comments")),
+    SourceFamily("discourse", "discourse", ("discourse_posts",)),
+    # The demo feed generates X and Facebook payloads from a local database: no API, no pool.
+    SourceFamily("demo", None, ("x_tweets", "facebook_posts", "facebook_comments")),
+)
+OTHER_FAMILY = SourceFamily("other", None, SOCIAL_RAW_TABLES)
+
+
+def family_of(source: str) -> str:
+    """The family of a configured source name (``x``, ``x:second_brand``, ``facebook``, ``demo``...)."""
+    prefix = source.split(":", 1)[0].strip().lower()
+    return prefix if any(f.name == prefix for f in SOURCE_FAMILIES) else OTHER_FAMILY.name
+
+
+def group_sources(sources: list[str]) -> dict[str, list[str]]:
+    """Configured sources by family, every family present (empty list: its mapped task is skipped)."""
+    grouped: dict[str, list[str]] = {f.name: [] for f in (*SOURCE_FAMILIES, OTHER_FAMILY)}
+    for source in sources:
+        grouped[family_of(source)].append(source)
+    return grouped
+
+
+# --- the CRM's window per run ------------------------------------------------------------------
+
+CRM_LOOKBACK_ENV = "CRM_LOOKBACK_MINUTES"
+
+
+def default_crm_lookback() -> int:
+    """The lookback the CRM extractor uses when nobody overrides it (``CRM_LOOKBACK_MINUTES``, 60)."""
+    value = os.environ.get(CRM_LOOKBACK_ENV)
+    return int(float(value)) if value else 60
+
+
+@contextmanager
+def crm_lookback(table: str, minutes: int | None, interval_start: datetime | None) -> Iterator[float]:
+    """While syncing one CRM table, make the extractor read from the earlier of its cursor and the
+    run's interval start, minus ``minutes`` (the extractor reads from cursor - ``CRM_LOOKBACK_MINUTES``).
+
+    A rerun or backfill of a past interval therefore re-reads that window; landing by content
+    hash keeps it idempotent and the cursor never moves back.
+    """
+    lookback = float(default_crm_lookback() if minutes is None else minutes)
+    if interval_start is not None:
+        from extractors.landing import load_cursor
+        from social360 import db
+
+        with db.connect() as conn:
+            cursor = load_cursor(conn, "crm", table) or {}
+        if cursor.get("updated_at"):
+            high_water = datetime.fromisoformat(cursor["updated_at"])
+            lookback += max(0.0, (high_water - interval_start).total_seconds() / 60)
+    previous = os.environ.get(CRM_LOOKBACK_ENV)
+    os.environ[CRM_LOOKBACK_ENV] = str(lookback)
+    try:
+        yield lookback
+    finally:
+        if previous is None:
+            os.environ.pop(CRM_LOOKBACK_ENV, None)
+        else:
+            os.environ[CRM_LOOKBACK_ENV] = previous
+
+
+# --- default task arguments -------------------------------------------------------------------
+
+DEFAULT_ARGS: dict[str, Any] = {
     "owner": "social360",
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
@@ -36,3 +153,21 @@ DEFAULT_ARGS = {
     "execution_timeout": timedelta(minutes=30),
     "on_failure_callback": on_task_failure,
 }
+EXTRACT_TIMEOUT = timedelta(minutes=45)
+DBT_NODE_TIMEOUT = timedelta(minutes=20)
+GATE_TIMEOUT = timedelta(minutes=15)
+PUBLISH_TIMEOUT = timedelta(minutes=5)
+
+
+# --- callbacks --------------------------------------------------------------------------------
+
+
+def on_gate_blocked(context: dict[str, Any]) -> None:
+    """``on_failure_callback`` of the gate tasks: a mart was not published, and why."""
+    ti = context.get("task_instance") or context.get("ti")
+    mart = getattr(ti, "task_id", "?").removeprefix("gate_")
+    send(
+        f"social360: mart {mart} was NOT published (last good version stays): {context.get('exception')}",
+        details={"dag_id": getattr(ti, "dag_id", None), "run_id": context.get("run_id"), "mart": mart},
+    )
+

@@ -154,28 +154,35 @@ class _Clock:
         return timedelta(seconds=round(delay.total_seconds()))  # APIs give whole seconds
 
 
+MEAN_ORDERS_PER_CUSTOMER = 2.43  # of the order-count distribution below
+
+
 def generate(
     seed: int = 7,
     customers: int = 300,
     posts: int = 2000,
     now: datetime | None = None,
     days: int = 30,
+    orders_per_customer: float | None = None,
 ) -> DemoData:
-    """Generate the CRM and about ``posts`` social posts over the ``days`` before ``now``."""
+    """Generate the CRM and about ``posts`` social posts over the ``days`` before ``now``
+    (``orders_per_customer`` scales the order history; about 2.4 by default)."""
     if customers < 1 or posts < 1:
         raise ValueError("customers and posts must be at least 1")
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     rng = random.Random(seed)
     data = DemoData(seed=seed, now=now)
     start = now - timedelta(days=days)
-    _generate_crm(rng, data, customers, start, now)
+    order_scale = (orders_per_customer or MEAN_ORDERS_PER_CUSTOMER) / MEAN_ORDERS_PER_CUSTOMER
+    _generate_crm(rng, data, customers, start, now, order_scale)
     _generate_accounts(rng, data)
     _add_identity_noise(random.Random(seed * 7919 + 1), data)
     _generate_threads(rng, data, posts, start, now)
     return data
 
 
-def _generate_crm(rng: random.Random, data: DemoData, n: int, start: datetime, now: datetime) -> None:
+def _generate_crm(rng: random.Random, data: DemoData, n: int, start: datetime, now: datetime,
+                  order_scale: float = 1.0) -> None:
     used_handles: set[str] = set()
     order_id = 100000
     ticket_id = 5000
@@ -199,7 +206,10 @@ def _generate_crm(rng: random.Random, data: DemoData, n: int, start: datetime, n
         )
         data.customers.append(customer)
         value_scale = {"consumer": 1.0, "small_business": 4.0, "enterprise": 15.0}[segment]
-        for _ in range(rng.choices([0, 1, 2, 3, 5, 8], weights=[10, 30, 25, 15, 12, 8])[0]):
+        order_count = rng.choices([0, 1, 2, 3, 5, 8], weights=[10, 30, 25, 15, 12, 8])[0]
+        if order_scale != 1.0:
+            order_count = int(order_count * order_scale + rng.random())
+        for _ in range(order_count):
             ordered = created + timedelta(days=rng.uniform(0, max((now - created).days, 1)))
             ordered = min(ordered, now - timedelta(minutes=5))
             status = rng.choices(["delivered", "shipped", "processing", "cancelled", "refunded"], [70, 10, 8, 7, 5])[0]

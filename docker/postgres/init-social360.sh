@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# First start of the compose PostgreSQL (docker-entrypoint-initdb.d): next to Airflow's metadata
+# database, what `social360 warehouse up` creates on the embedded server: the pipeline's role, the
+# read-only BI role, the warehouse and the demo source databases; and Metabase's own database.
+set -euo pipefail
+
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+     -v wh_password="$WAREHOUSE_PASSWORD" -v bi_password="$BI_READER_PASSWORD" <<'EOSQL'
+CREATE ROLE social360 LOGIN PASSWORD :'wh_password';
+CREATE ROLE bi_reader LOGIN PASSWORD :'bi_password';
+CREATE DATABASE warehouse OWNER social360;
+CREATE DATABASE crm OWNER social360;
+CREATE DATABASE social_demo OWNER social360;
+REVOKE ALL ON DATABASE warehouse FROM PUBLIC;
+REVOKE ALL ON DATABASE crm FROM PUBLIC;
+REVOKE ALL ON DATABASE social_demo FROM PUBLIC;
+GRANT CONNECT ON DATABASE warehouse TO bi_reader;
+EOSQL
+
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname warehouse <<'EOSQL'
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EOSQL
+
+if [[ -n "${METABASE_DB_PASSWORD:-}" ]]; then
+  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+       -v mb_password="$METABASE_DB_PASSWORD" <<'EOSQL'
+CREATE ROLE metabase LOGIN PASSWORD :'mb_password';
+CREATE DATABASE metabase OWNER metabase;
+EOSQL
+fi
