@@ -8,7 +8,8 @@
 3. `gate_<mart>`: the mart's dbt results and its Great Expectations suite decide; the outcome is
    recorded in `audit.gate_results` (and `audit.publish_log` when blocked) and alerts are sent.
 4. `publish_<mart>`: swap the validated candidate into `marts` atomically; emits `marts.<mart>`.
-5. `check_gates`: fail the run, naming every blocked mart and its failed checks.
+5. `summarize`, `report`: what is published now, and the HTML report drawn from it.
+6. `check_gates`: fail the run, naming every blocked mart and its failed checks.
 
 Marts pass or fail independently; a blocked mart keeps its last good version.
 
@@ -92,6 +93,13 @@ def customer360_build():
 
         return published_status()
 
+    @task(trigger_rule="all_done")
+    def report() -> str:
+        """The HTML report from the published marts, under $SOCIAL360_HOME/reports/."""
+        from social360.report import build_report
+
+        return str(build_report())
+
     @task(trigger_rule="all_done", retries=0)
     def check_gates(run_id: str | None = None) -> None:
         """Fail the run, naming each blocked mart and its failed checks, if any gate blocked a mart."""
@@ -114,7 +122,7 @@ def customer360_build():
         done = publish.override(task_id=f"publish_{mart}", outlets=[asset])(mart)
         checked >> done
         published.append(done)
-    published >> summarize() >> check_gates()
+    published >> summarize() >> report() >> check_gates()
 
 
 customer360_build()

@@ -79,6 +79,7 @@ def demo(
     if run_pipeline:
         ok = _run_dags()
         _print_summary()
+        _print_artifacts(dbt_docs=True)
         raise typer.Exit(0 if ok else 1)
 
 
@@ -87,6 +88,7 @@ def run() -> None:
     """Run the three DAGs once, in order, with Airflow's dag.test()."""
     ok = _run_dags()
     _print_summary()
+    _print_artifacts(dbt_docs=False)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -231,6 +233,27 @@ def _print_summary() -> None:
     from social360.summary import full_summary, render
 
     render(full_summary())
+
+
+def _print_artifacts(*, dbt_docs: bool) -> None:
+    """Where to look next: the HTML report (the build DAG writes it), dbt docs and GX Data Docs."""
+    from social360 import config, dbt_runner
+    from social360.summary import published_status
+
+    reports = config.subdir("reports")
+    latest = reports / "latest.html"
+    if not latest.exists():
+        from social360.report import build_report
+
+        build_report()
+    typer.echo(f"HTML report:   {latest.as_uri()}")
+    if dbt_docs:
+        result = dbt_runner.invoke(["docs", "generate", "--quiet"])
+        if result.success:
+            typer.echo(f"dbt docs:      {(dbt_runner.target_path() / 'index.html').as_uri()}")
+    for mart, status in published_status().items():
+        if status.get("data_docs_url"):
+            typer.echo(f"GX Data Docs:  {status['data_docs_url']}  ({mart})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -84,7 +84,8 @@ def test_build_dag_gates_every_mart_on_its_own_dbt_tasks(dagbag):
         assert gate.retries == 0
         assert gate.on_failure_callback, "a blocked mart must alert"
         assert [a.name for a in dag.get_task(f"publish_{mart}").outlets] == [f"marts.{mart}"]
-    assert dag.get_task("check_gates").upstream_task_ids == {"summarize"}
+    assert dag.get_task("report").upstream_task_ids == {"summarize"}
+    assert dag.get_task("check_gates").upstream_task_ids == {"report"}
     roots = {t for t in dag.task_dict if t.startswith("dbt.") and not dag.get_task(t).upstream_task_ids - {"enrich"}}
     assert roots and all(dag.get_task(t).upstream_task_ids == {"enrich"} for t in roots)
 
