@@ -253,7 +253,7 @@ def _print_artifacts(*, dbt_docs: bool) -> None:
             typer.echo(f"dbt docs:      {(dbt_runner.target_path() / 'index.html').as_uri()}")
     for mart, status in published_status().items():
         if status.get("data_docs_url"):
-            typer.echo(f"GX Data Docs:  {status['data_docs_url']}  ({mart})")
+            typer.echo(f"GX Data Docs ({mart}): {status['data_docs_url']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -158,9 +158,6 @@ def render(summary: dict[str, Any]) -> None:
         gates.add_row(mart, str(s["version"] or "-"), s["published_at"] or "-", verdict,
                       "; ".join(s["failed_expectations"]) or "")
     console.print(gates)
-    for mart, s in summary["marts"].items():
-        if s.get("data_docs_url"):
-            console.print(f"  {mart} data docs: {s['data_docs_url']}")
 
     sentiment = Table(title="Sentiment by channel (inbound posts)")
     for col in ("channel", "posts", "avg sentiment", "negative share"):
