@@ -114,6 +114,8 @@ def build_and_publish(run_id: str, as_of: str) -> dict[str, float]:
     timings = {}
     timings["score"], _ = _timed(pipeline.enrich)
     timings["dbt_build"], summary = _timed(pipeline.build_models, as_of=as_of)
+    print("  slowest dbt nodes:", ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["slowest"]),
+          flush=True)
     start = time.perf_counter()
     for mart in PUBLISHED_MARTS:
         pipeline.gate(mart, summary, run_id)

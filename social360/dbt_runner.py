@@ -55,6 +55,7 @@ class NodeResult:
     message: str | None
     failures: int | None
     attached_to: str | None = None
+    seconds: float | None = None
 
 
 @dataclass
@@ -82,6 +83,11 @@ class BuildResult:
 
     def summary(self) -> dict[str, Any]:
         return {"success": self.success, "error": self.error, "models": self.by_model()}
+
+    def slowest(self, n: int = 10) -> list[tuple[str, float]]:
+        """The ``n`` nodes that took longest (name, seconds)."""
+        timed = [(node.name, node.seconds or 0.0) for node in self.nodes]
+        return sorted(timed, key=lambda item: -item[1])[:n]
 
 
 def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | None = None):
@@ -132,6 +138,7 @@ def build(select: list[str] | None = None, *, url: str | None = None, vars: dict
                 message=run_result.message,
                 failures=run_result.failures,
                 attached_to=attached,
+                seconds=getattr(run_result, "execution_time", None),
             )
         )
     return BuildResult(bool(result.success), nodes)

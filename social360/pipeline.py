@@ -114,7 +114,7 @@ def build_models(*, as_of: str | None = None, full_refresh: bool = False,
     result = dbt_runner.build(vars=variables or None, full_refresh=full_refresh)
     if result.error:
         raise RuntimeError(f"dbt build could not run: {result.error}")
-    return {**result.summary(), "as_of": as_of}
+    return {**result.summary(), "as_of": as_of, "slowest": result.slowest()}
 
 
 # --- gate and publish -------------------------------------------------------------------------
