@@ -43,7 +43,7 @@ docs: install
 	$(BIN)/social360 dbt docs generate
 
 lint: install
-	cd dbt_project && ../$(BIN)/sqlfluff lint models
+	$(BIN)/social360 lint
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock

@@ -217,6 +217,20 @@ def dbt(ctx: typer.Context) -> None:
     raise typer.Exit(0 if result.success else 1)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lint(ctx: typer.Context) -> None:
+    """Lint the dbt models with SQLFluff's dbt templater (extra arguments go to `sqlfluff lint`)."""
+    import os
+    import subprocess
+
+    from social360 import config, dbt_runner
+
+    env = {**os.environ, **dbt_runner.connection_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    sqlfluff = os.path.join(os.path.dirname(sys.executable), "sqlfluff")
+    command = [sqlfluff, "lint", *(ctx.args or ["models"])]
+    raise typer.Exit(subprocess.run(command, cwd=config.DBT_PROJECT_DIR, env=env).returncode)
+
+
 def _run_dags() -> bool:
     from social360 import airflow_env
 

@@ -41,9 +41,10 @@ facebook_answers as (
         customer.post_key as answers_post_key
     from facebook_turns as brand
     inner join facebook_turns as customer
-        on customer.thread_key = brand.thread_key
-        and customer.customer_turn = brand.customer_turn
-        and not customer.is_brand_post
+        on
+            brand.thread_key = customer.thread_key
+            and brand.customer_turn = customer.customer_turn
+            and not customer.is_brand_post
     where brand.is_brand_post
 ),
 
@@ -53,9 +54,11 @@ direct_answers as (
         parent.post_key as answers_post_key
     from threaded as brand
     inner join threaded as parent
-        on parent.channel = brand.channel
-        and parent.post_id = brand.parent_post_id
-    where brand.is_brand_post
+        on
+            brand.channel = parent.channel
+            and brand.parent_post_id = parent.post_id
+    where
+        brand.is_brand_post
         and not parent.is_brand_post
         and brand.source_table <> 'facebook_comments'
 ),
@@ -76,9 +79,10 @@ ranked_responses as (
             order by brand.created_at, brand.post_id
         ) as response_rank
     from answers
-    inner join threaded as brand on brand.post_key = answers.brand_post_key
-    inner join threaded as inbound on inbound.post_key = answers.answers_post_key
-    where brand.created_at >= inbound.created_at
+    inner join threaded as brand on answers.brand_post_key = brand.post_key
+    inner join threaded as inbound on answers.answers_post_key = inbound.post_key
+    where
+        brand.created_at >= inbound.created_at
         and not brand.is_deleted
 ),
 
@@ -109,8 +113,8 @@ final as (
         first_responses.first_response_at,
         first_responses.first_response_post_key
     from threaded
-    left join answers on answers.brand_post_key = threaded.post_key
-    left join first_responses on first_responses.answers_post_key = threaded.post_key
+    left join answers on threaded.post_key = answers.brand_post_key
+    left join first_responses on threaded.post_key = first_responses.answers_post_key
 )
 
 select * from final

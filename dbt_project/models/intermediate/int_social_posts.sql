@@ -50,7 +50,7 @@ x_posts as (
         tweets.author_followers,
         tweets.brand_account_id,
         tweets.brand_account,
-        tweets.author_id in (select brand_account_id from brand_x_accounts) as is_brand_post,
+        tweets.author_id in (select brand_x_accounts.brand_account_id from brand_x_accounts) as is_brand_post,
         tweets.in_reply_to_tweet_id as parent_post_id,
         tweets.conversation_id,
         tweets.created_at,
@@ -242,33 +242,20 @@ joined as (
             and unioned.payload_hash = scores.payload_hash
 )
 
-{% if is_incremental() %}
-
-, since_last_run as (
-    select
-        coalesce(max(changed_at), cast('1970-01-01' as timestamp with time zone))
-        - interval '{{ var("incremental_lookback_minutes", 60) }} minutes' as changed_after
-    from {{ this }}
-),
-
-touched_threads as (
-    select distinct
-        joined.channel,
-        coalesce(joined.conversation_id, joined.post_id) as thread_id
-    from joined
-    cross join since_last_run
-    where joined.changed_at > since_last_run.changed_after
-)
-
 select joined.*
 from joined
-inner join touched_threads
-    on
-        joined.channel = touched_threads.channel
-        and coalesce(joined.conversation_id, joined.post_id) = touched_threads.thread_id
-
-{% else %}
-
-select * from joined
-
+{% if is_incremental() %}
+-- whole threads with anything new or rescored since the last run, less a lookback for late commits
+where (joined.channel, coalesce(joined.conversation_id, joined.post_id)) in (
+    select
+        changed.channel,
+        coalesce(changed.conversation_id, changed.post_id) as thread_id
+    from joined as changed
+    where changed.changed_at > (
+        select
+            coalesce(max(previous.changed_at), cast('1970-01-01' as timestamp with time zone))
+            - interval '{{ var("incremental_lookback_minutes", 60) }} minutes'
+        from {{ this }} as previous
+    )
+)
 {% endif %}

@@ -1,7 +1,10 @@
 with
 
 source as (
-    {{ latest_version(source('x', 'x_tweets'), partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)") }}
+    {{ latest_version(
+        source('x', 'x_tweets'),
+        partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)"
+    ) }}
 ),
 
 renamed as (
@@ -13,16 +16,23 @@ renamed as (
         context ->> 'brand_user_id' as brand_account_id,
         payload ->> 'conversation_id' as conversation_id,
         (
-            select ref ->> 'id'
-            from jsonb_array_elements(coalesce(payload -> 'referenced_tweets', '[]'::jsonb)) as ref
-            where ref ->> 'type' = 'replied_to'
+            select referenced.tweet ->> 'id'
+            from
+                jsonb_array_elements(
+                    coalesce(source.payload -> 'referenced_tweets', cast('[]' as jsonb))
+                ) with ordinality as referenced (tweet, position)
+            where referenced.tweet ->> 'type' = 'replied_to'
+            order by referenced.position
             limit 1
         ) as in_reply_to_tweet_id,
 
         -- author and brand
         context #>> '{author,username}' as author_username,
         context #>> '{author,name}' as author_name,
-        {{ dbt.safe_cast("context #>> '{author,public_metrics,followers_count}'", api.Column.translate_type("bigint")) }} as author_followers,
+        {{ dbt.safe_cast(
+            "context #>> '{author,public_metrics,followers_count}'",
+            api.Column.translate_type("bigint")
+        ) }} as author_followers,
         context ->> 'brand_username' as brand_account,
 
         -- content
