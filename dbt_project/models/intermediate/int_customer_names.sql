@@ -1,7 +1,4 @@
-{{ config(
-    post_hook=["{{ create_trigram_index(this, 'normalized_name') }}"]
-) }}
-{#- CRM customers' names in the normalized form identity matching compares, indexed for fuzzy search. -#}
+{#- CRM customers' names in the normalized form identity matching compares. -#}
 with
 
 customers as (
@@ -17,6 +14,9 @@ final as (
         {{ normalize_person_name("concat(first_name, ' ', last_name)") }} as normalized_name,
         {{ normalize_person_name('first_name') }} || ' ' || left({{ normalize_person_name('last_name') }}, 1)
             as first_name_initial,
+        regexp_replace(
+            {{ normalize_person_name('first_name') }} || {{ normalize_person_name('last_name') }}, '[^a-z]+', '', 'g'
+        ) as full_name_letters,
         regexp_replace(split_part(coalesce(email, ''), '@', 1), '[^a-z]+', '', 'g') as email_letters
     from customers
 )

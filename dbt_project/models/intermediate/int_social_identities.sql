@@ -1,3 +1,6 @@
+{{ config(
+    pre_hook=["{{ set_name_similarity_threshold(0.6) }}", "{{ prefer_index_scans() }}"]
+) }}
 {#- Each social account that wrote to the brand, linked to at most one CRM customer, with the
     method and confidence of the link. Rules, strongest first:
 
@@ -101,23 +104,76 @@ exact_matches as (
 
 -- evidence for rules 2 and 3 ---------------------------------------------------------------------
 
+quoted_orders as (
+    {{ order_references('posts', 'channel, author_account_id', 'post_text') }}
+),
+
+order_evidence as (
+    select
+        quoted_orders.channel,
+        quoted_orders.author_account_id as account_id,
+        min(orders.customer_id) as customer_id,
+        count(distinct orders.customer_id) as customers_quoted
+    from quoted_orders
+    inner join orders on quoted_orders.order_number = orders.order_id
+    group by quoted_orders.channel, quoted_orders.author_account_id
+),
+
+distinct_account_names as (
+    select distinct normalized_name
+    from account_names
+    where normalized_name <> ''
+),
+
+similar_names as (
+    -- each pair of similar names once, through the trigram index (the pre-hooks raise pg_trgm's
+    -- threshold to 0.6, below which no pair can win or block a fuzzy link (>= 0.75 with a 0.1
+    -- margin), and keep the planner from comparing every pair of names in a loop instead)
+    select
+        distinct_account_names.normalized_name as account_name,
+        customer_name_set.normalized_name as customer_name
+    from distinct_account_names
+    inner join {{ ref('int_distinct_customer_names') }} as customer_name_set
+        on {{ names_similar('distinct_account_names.normalized_name', 'customer_name_set.normalized_name') }}
+),
+
 name_pairs as (
-    -- similar names (trigram index) ...
+    -- similar names ...
     select
         account_names.channel,
         account_names.account_id,
         customer_names.customer_id
     from account_names
-    inner join customer_names on {{ names_similar('account_names.normalized_name', 'customer_names.normalized_name') }}
-    where account_names.normalized_name <> ''
+    inner join similar_names on account_names.normalized_name = similar_names.account_name
+    inner join customer_names on similar_names.customer_name = customer_names.normalized_name
     union
-    -- ... and "Olivia S." style profile names: full first name and the last name's initial
+    -- ... "Olivia S." style profile names: full first name and the last name's initial ...
     select
         account_names.channel,
         account_names.account_id,
         customer_names.customer_id
     from account_names
     inner join customer_names on account_names.normalized_name = customer_names.first_name_initial
+    union
+    -- ... a first name alone, with a handle that spells the full name ("Abigail", @AbigailMitchell) ...
+    select
+        account_names.channel,
+        account_names.account_id,
+        customer_names.customer_id
+    from account_names
+    inner join customer_names
+        on
+            account_names.normalized_name = customer_names.first_name
+            and length(customer_names.last_name) >= 3
+            and position(customer_names.full_name_letters in account_names.handle_letters) > 0
+    union
+    -- ... and the one customer whose order numbers the account quotes
+    select
+        channel,
+        account_id,
+        customer_id
+    from order_evidence
+    where customers_quoted = 1
 ),
 
 name_candidates as (
@@ -133,10 +189,7 @@ name_candidates as (
                 when
                     split_part(account_names.normalized_name, ' ', 1) = customer_names.first_name
                     and length(customer_names.last_name) >= 3
-                    and position(
-                        regexp_replace(customer_names.first_name || customer_names.last_name, '[^a-z]+', '', 'g')
-                        in account_names.handle_letters
-                    ) > 0
+                    and position(customer_names.full_name_letters in account_names.handle_letters) > 0
                     then 0.85
                 else 0
             end
@@ -159,21 +212,6 @@ name_candidates as (
             name_pairs.channel = account_names.channel
             and name_pairs.account_id = account_names.account_id
     inner join customer_names on name_pairs.customer_id = customer_names.customer_id
-),
-
-quoted_orders as (
-    {{ order_references('posts', 'channel, author_account_id', 'post_text') }}
-),
-
-order_evidence as (
-    select
-        quoted_orders.channel,
-        quoted_orders.author_account_id as account_id,
-        min(orders.customer_id) as customer_id,
-        count(distinct orders.customer_id) as customers_quoted
-    from quoted_orders
-    inner join orders on quoted_orders.order_number = orders.order_id
-    group by quoted_orders.channel, quoted_orders.author_account_id
 ),
 
 order_matches as (

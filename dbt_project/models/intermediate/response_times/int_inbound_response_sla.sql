@@ -62,59 +62,167 @@ with_rules as (
         on default_target.channel = '*' and posts.priority = default_target.priority
 ),
 
-business_overlaps as (
+-- the business clock: each opening interval with the open minutes of its schedule before it ----------
+
+business_clock as (
     select
-        with_rules.post_key,
-        sum(
-            {{ minutes_between(
-                'greatest(intervals.opens_at, with_rules.received_at)',
-                'least(intervals.closes_at, with_rules.measured_until)'
-            ) }}
-        ) as business_minutes
-    from with_rules
-    inner join intervals
-        on
-            with_rules.schedule_id = intervals.schedule_id
-            and with_rules.measured_until > intervals.opens_at
-            and with_rules.received_at < intervals.closes_at
-    group by with_rules.post_key
+        schedule_id,
+        opens_at,
+        closes_at,
+        row_number() over (partition by schedule_id order by opens_at) as interval_number,
+        coalesce(sum({{ minutes_between('opens_at', 'closes_at') }}) over (
+            partition by schedule_id
+            order by opens_at
+            rows between unbounded preceding and 1 preceding
+        ), 0) as minutes_before,
+        sum({{ minutes_between('opens_at', 'closes_at') }}) over (
+            partition by schedule_id
+            order by opens_at
+            rows between unbounded preceding and current row
+        ) as minutes_through
+    from intervals
 ),
 
--- business-hours SLAs fall due inside the opening interval where the running total reaches the target
-business_running as (
+schedule_totals as (
+    select
+        schedule_id,
+        max(minutes_through) as open_minutes
+    from business_clock
+    group by schedule_id
+),
+
+-- the reading of the clock at a moment is found by sorting moments among interval ends: the
+-- interval of a moment is the first that closes at or after it (one sort, no range join)
+
+moments as (
+    select
+        post_key,
+        schedule_id,
+        'received' as moment,
+        received_at as moment_at
+    from with_rules
+    union all
+    select
+        post_key,
+        schedule_id,
+        'measured_until' as moment,
+        measured_until as moment_at
+    from with_rules
+),
+
+moments_among_intervals as (
+    select
+        post_key,
+        schedule_id,
+        moment,
+        moment_at,
+        0 as is_interval_end
+    from moments
+    union all
+    select
+        null as post_key,
+        schedule_id,
+        null as moment,
+        closes_at as moment_at,
+        1 as is_interval_end
+    from business_clock
+),
+
+moment_intervals as (
+    select
+        post_key,
+        schedule_id,
+        moment,
+        moment_at,
+        is_interval_end,
+        1 + sum(is_interval_end) over (
+            partition by schedule_id
+            order by moment_at, is_interval_end
+            rows between unbounded preceding and current row
+        ) as interval_number
+    from moments_among_intervals
+),
+
+clock_readings as (
+    select
+        moment_intervals.post_key,
+        moment_intervals.moment,
+        case
+            -- after the last interval every open minute has passed
+            when business_clock.schedule_id is null then schedule_totals.open_minutes
+            else business_clock.minutes_before + {{ minutes_between(
+                'business_clock.opens_at',
+                'greatest(business_clock.opens_at, moment_intervals.moment_at)'
+            ) }}
+        end as business_minute
+    from moment_intervals
+    left join business_clock
+        on
+            moment_intervals.schedule_id = business_clock.schedule_id
+            and moment_intervals.interval_number = business_clock.interval_number
+    left join schedule_totals on moment_intervals.schedule_id = schedule_totals.schedule_id
+    where moment_intervals.is_interval_end = 0
+),
+
+business_overlaps as (
+    select
+        post_key,
+        max(case when moment = 'measured_until' then business_minute end)
+        - max(case when moment = 'received' then business_minute end) as business_minutes,
+        max(case when moment = 'received' then business_minute end) as received_business_minute
+    from clock_readings
+    group by post_key
+),
+
+-- business-hours SLAs fall due where the clock reads the reading at receipt plus the target:
+-- inside the first interval through whose end the schedule has that many open minutes
+
+due_readings as (
     select
         with_rules.post_key,
-        with_rules.sla_target_minutes,
-        greatest(intervals.opens_at, with_rules.received_at) as counted_from,
-        intervals.closes_at,
-        sum({{ minutes_between('greatest(intervals.opens_at, with_rules.received_at)', 'intervals.closes_at') }})
-            over (
-                partition by with_rules.post_key
-                order by intervals.opens_at
-                rows between unbounded preceding and current row
-            ) as minutes_through
+        with_rules.schedule_id,
+        business_overlaps.received_business_minute + with_rules.sla_target_minutes as due_minute,
+        0 as is_interval_end
     from with_rules
-    inner join intervals
-        on
-            with_rules.schedule_id = intervals.schedule_id
-            and with_rules.received_at < intervals.closes_at
-            and intervals.opens_at < with_rules.received_at + interval '60 days'
+    inner join business_overlaps on with_rules.post_key = business_overlaps.post_key
     where with_rules.sla_in_business_hours
+    union all
+    select
+        null as post_key,
+        schedule_id,
+        minutes_through as due_minute,
+        1 as is_interval_end
+    from business_clock
+),
+
+due_intervals as (
+    select
+        post_key,
+        schedule_id,
+        due_minute,
+        is_interval_end,
+        1 + sum(is_interval_end) over (
+            partition by schedule_id
+            order by due_minute, is_interval_end
+            rows between unbounded preceding and current row
+        ) as interval_number
+    from due_readings
 ),
 
 business_due as (
     select
-        post_key,
-        min(
-            {{ dbt.dateadd(
-                'second',
-                'cast(round((sla_target_minutes - (minutes_through - ' ~ minutes_between('counted_from', 'closes_at') ~ ')) * 60) as integer)',
-                'counted_from'
-            ) }}
-        ) as sla_due_at
-    from business_running
-    where minutes_through >= sla_target_minutes
-    group by post_key
+        due_intervals.post_key,
+        {{ dbt.dateadd(
+            'second',
+            'cast(round((due_intervals.due_minute - business_clock.minutes_before) * 60) as integer)',
+            'business_clock.opens_at'
+        ) }} as sla_due_at
+    from due_intervals
+    inner join business_clock
+        on
+            due_intervals.schedule_id = business_clock.schedule_id
+            and due_intervals.interval_number = business_clock.interval_number
+    where due_intervals.is_interval_end = 0
 ),
 
 final as (
