@@ -2,8 +2,9 @@
 
     python -m bench.gate [--rounds 3] [--marts mart_sentiment,mart_response_times] [--scale 1]
 
-Runs against the warehouse of ``$SOCIAL360_HOME`` (or ``WAREHOUSE_URL``) and validates the
-*published* marts (``make demo`` first; nothing is written to ``audit``). Every round, one after
+Runs against the benchmarks' own warehouse (``$SOCIAL360_HOME/bench``, or ``WAREHOUSE_URL``) and
+validates the marts the pipeline benchmark published there (run ``python -m bench.pipeline``
+first; nothing is written to ``audit``). Every round, one after
 the other, in one process (GX already imported):
 
 - baseline: the mart's own suite only, no Data Docs;
@@ -38,15 +39,29 @@ def main(argv: list[str] | None = None) -> None:
     import great_expectations  # noqa: F401  (the one-off import, reported apart)
 
     imported = time.perf_counter() - started
+    print(f"GX import: {imported:.2f} s (once per process)")
+    from bench.common import bench_warehouse
     from expectations import gate
     from social360 import db
 
+    with bench_warehouse():
+        with db.connect() as conn:
+            published = {name for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (db.PUBLISHED_SCHEMA,))}
+        missing = [m for m in args.marts.split(",") if m not in published]
+        if missing:
+            print(f"gate benchmark skipped: {', '.join(missing)} not published in the benchmark warehouse "
+                  "(run python -m bench.pipeline first)")
+            return
+        _measure(args, gate, db)
+
+
+def _measure(args, gate, db) -> None:
     variants = {
         "baseline (mart suite)": dict(upstream=False, data_docs=False),
         "+ upstream suites": dict(upstream=True, data_docs=False),
         "full gate (+ data docs)": dict(upstream=True, data_docs=True),
     }
-    print(f"GX import: {imported:.2f} s (once per process)")
     for mart in args.marts.split(","):
         best: dict[str, float] = {}
         checks: dict[str, int] = {}

@@ -1,7 +1,8 @@
 """The whole pipeline at scale: scaling from a tenth of the posts to all of them, the incremental
 build after 1% new posts against the full build, freshness, and peak memory.
 
-    python -m bench.pipeline [--posts 1000000] [--scale 1]
+    python -m bench.pipeline [--posts 100000] [--scale 1]     # make bench: --posts 100000 x SCALE
+    python -m bench.pipeline --posts 1000000                  # the figures in docs/BENCHMARKS.md
 
 Sizes follow the issue: for P posts, P/10 customers with 5 orders each (1,000,000 posts ->
 100,000 customers and 500,000 orders). Each size starts from an empty warehouse (the
@@ -158,7 +159,7 @@ def incremental_run(late: list, as_of: str) -> dict:
 
 def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies --posts")
     parser.add_argument("--seed", type=int, default=101)
     args = parser.parse_args(argv)
