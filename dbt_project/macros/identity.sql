@@ -61,3 +61,41 @@
 {% macro default__prefer_index_scans() -%}
     set local enable_seqscan = off
 {%- endmacro %}
+
+{#- How well an account's profile name fits a customer's name, in [0, 1]: the trigram similarity
+    of the normalized names, 0.8 for "First L.", 0.85 for a first name whose handle spells the full
+    name. `account` has normalized_name and handle_letters; `customer` has normalized_name,
+    first_name, last_name, first_name_initial and full_name_letters. -#}
+{% macro identity_name_score(account, customer) -%}
+    greatest(
+        {{ name_similarity(account ~ '.normalized_name', customer ~ '.normalized_name') }},
+        case when {{ account }}.normalized_name = {{ customer }}.first_name_initial then 0.8 else 0 end,
+        case
+            when
+                split_part({{ account }}.normalized_name, ' ', 1) = {{ customer }}.first_name
+                and length({{ customer }}.last_name) >= 3
+                and position({{ customer }}.full_name_letters in {{ account }}.handle_letters) > 0
+                then 0.85
+            else 0
+        end
+    )
+{%- endmacro %}
+
+{#- True when an account's handle agrees with a customer: it holds the last name and the first
+    initial, or it is the local part of the customer's e-mail. -#}
+{% macro identity_handle_agrees(account, customer) -%}
+    (
+        {{ account }}.handle_letters <> ''
+        and (
+            (
+                length({{ customer }}.last_name) >= 3
+                and position({{ customer }}.last_name in {{ account }}.handle_letters) > 0
+                and position(left({{ customer }}.first_name, 1) in {{ account }}.handle_letters) > 0
+            )
+            or (
+                length({{ customer }}.email_letters) >= 5
+                and {{ account }}.handle_letters = {{ customer }}.email_letters
+            )
+        )
+    )
+{%- endmacro %}

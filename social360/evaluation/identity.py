@@ -70,3 +70,51 @@ def evaluate(*, warehouse_url: str | None = None, demo_url: str | None = None) -
             "recall": c["correct"] / c["owned"] if c["owned"] else 1.0,
         }
     return score
+
+
+def evaluate_seeds(seeds: list[int], *, customers: int = 400, posts: int = 3000, days: int = 30) -> dict[int, IdentityScore]:
+    """Generate each seed's demo data into an empty warehouse, build the identity models, score them.
+
+    Destructive: it empties the warehouse of ``$SOCIAL360_HOME``; run it with a home of its own."""
+    from datetime import datetime, timezone
+
+    from social360 import dbt_runner, pipeline
+    from social360.demo import generator, runner, sources
+
+    now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    scores = {}
+    for seed in seeds:
+        runner.reset_warehouse()
+        data = generator.generate(seed=seed, customers=customers, posts=posts, now=now, days=days)
+        sources.write(data, {"seed": seed, "customers": customers, "posts": posts, "now": now.isoformat()})
+        pipeline.extract_social_source("demo", f"identity-{seed}")
+        for table in pipeline.crm_tables():
+            pipeline.sync_crm_table(table, f"identity-{seed}")
+        result = dbt_runner.build(["+int_social_identities"])
+        if not result.success:
+            raise RuntimeError(result.summary())
+        scores[seed] = evaluate()
+    return scores
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m social360.evaluation.identity [SEED ...]``: the table in docs/IDENTITY.md, in a
+    warehouse of its own under ``$SOCIAL360_HOME/identity-evaluation``."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("seeds", nargs="*", type=int, default=list(range(1, 10)))
+    args = parser.parse_args(argv)
+    os.environ["SOCIAL360_HOME"] = str(config.subdir("identity-evaluation"))
+    from social360 import warehouse
+
+    warehouse.up()
+    print("| seed | precision | recall | links | owned accounts |\n|---|---|---|---|---|")
+    for seed, score in evaluate_seeds(args.seeds).items():
+        print(f"| {seed} | {score.precision:.3f} | {score.recall:.3f} | {score.links} | {score.owned_accounts} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

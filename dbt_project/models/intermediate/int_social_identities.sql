@@ -125,94 +125,119 @@ distinct_account_names as (
     where normalized_name <> ''
 ),
 
+customer_name_set as (
+    select * from {{ ref('int_distinct_customer_names') }}
+),
+
+-- rule 3 is decided between distinct customer names: namesakes always tie, so a name carried by
+-- several customers is one candidate that can never win, however many customers carry it
+
 similar_names as (
     -- each pair of similar names once, through the trigram index (the pre-hooks raise pg_trgm's
     -- threshold to 0.6, below which no pair can win or block a fuzzy link (>= 0.75 with a 0.1
-    -- margin), and keep the planner from comparing every pair of names in a loop instead)
+    -- margin), and keep the planner from comparing every pair of names in a loop instead) ...
     select
         distinct_account_names.normalized_name as account_name,
-        customer_name_set.normalized_name as customer_name
+        customer_name_set.first_name,
+        customer_name_set.last_name
     from distinct_account_names
+    -- the model itself, not the CTE: a CTE read several times is materialized without its index
     inner join {{ ref('int_distinct_customer_names') }} as customer_name_set
         on {{ names_similar('distinct_account_names.normalized_name', 'customer_name_set.normalized_name') }}
+    union
+    -- ... and "Olivia S." style profile names: full first name and the last name's initial
+    select
+        distinct_account_names.normalized_name as account_name,
+        customer_name_set.first_name,
+        customer_name_set.last_name
+    from distinct_account_names
+    inner join customer_name_set on distinct_account_names.normalized_name = customer_name_set.first_name_initial
 ),
 
-name_pairs as (
-    -- similar names ...
+account_name_matches as (
     select
         account_names.channel,
         account_names.account_id,
-        customer_names.customer_id
+        similar_names.first_name,
+        similar_names.last_name
     from account_names
     inner join similar_names on account_names.normalized_name = similar_names.account_name
-    inner join customer_names on similar_names.customer_name = customer_names.normalized_name
     union
-    -- ... "Olivia S." style profile names: full first name and the last name's initial ...
+    -- a first name alone, with a handle that spells the full name ("Abigail", @AbigailMitchell)
     select
         account_names.channel,
         account_names.account_id,
-        customer_names.customer_id
+        customer_name_set.first_name,
+        customer_name_set.last_name
     from account_names
-    inner join customer_names on account_names.normalized_name = customer_names.first_name_initial
-    union
-    -- ... a first name alone, with a handle that spells the full name ("Abigail", @AbigailMitchell) ...
-    select
-        account_names.channel,
-        account_names.account_id,
-        customer_names.customer_id
-    from account_names
-    inner join customer_names
+    inner join customer_name_set
         on
-            account_names.normalized_name = customer_names.first_name
-            and length(customer_names.last_name) >= 3
-            and position(customer_names.full_name_letters in account_names.handle_letters) > 0
-    union
-    -- ... and the one customer whose order numbers the account quotes
-    select
-        channel,
-        account_id,
-        customer_id
-    from order_evidence
-    where customers_quoted = 1
+            account_names.normalized_name = customer_name_set.first_name
+            and length(customer_name_set.last_name) >= 3
+            and position(customer_name_set.full_name_letters in account_names.handle_letters) > 0
 ),
 
-name_candidates as (
+name_scores as (
     select
-        name_pairs.channel,
-        name_pairs.account_id,
-        name_pairs.customer_id,
-        greatest(
-            {{ name_similarity('account_names.normalized_name', 'customer_names.normalized_name') }},
-            case when account_names.normalized_name = customer_names.first_name_initial then 0.8 else 0 end,
-            -- "Abigail" with handle @AbigailMitchell: the handle spells the full name
-            case
-                when
-                    split_part(account_names.normalized_name, ' ', 1) = customer_names.first_name
-                    and length(customer_names.last_name) >= 3
-                    and position(customer_names.full_name_letters in account_names.handle_letters) > 0
-                    then 0.85
-                else 0
-            end
-        ) as name_score,
-        account_names.handle_letters <> ''
-        and (
-            (
-                length(customer_names.last_name) >= 3
-                and position(customer_names.last_name in account_names.handle_letters) > 0
-                and position(left(customer_names.first_name, 1) in account_names.handle_letters) > 0
-            )
-            or (
-                length(customer_names.email_letters) >= 5
-                and account_names.handle_letters = customer_names.email_letters
-            )
-        ) as handle_agrees
-    from name_pairs
+        account_name_matches.channel,
+        account_name_matches.account_id,
+        customer_name_set.first_name,
+        customer_name_set.last_name,
+        customer_name_set.customer_count,
+        {{ identity_name_score('account_names', 'customer_name_set') }} as name_score
+    from account_name_matches
     inner join account_names
         on
-            name_pairs.channel = account_names.channel
-            and name_pairs.account_id = account_names.account_id
-    inner join customer_names on name_pairs.customer_id = customer_names.customer_id
+            account_name_matches.channel = account_names.channel
+            and account_name_matches.account_id = account_names.account_id
+    inner join customer_name_set
+        on
+            account_name_matches.first_name = customer_name_set.first_name
+            and account_name_matches.last_name = customer_name_set.last_name
 ),
+
+ranked_names as (
+    select
+        *,
+        row_number() over (
+            partition by channel, account_id order by name_score desc, first_name asc, last_name asc
+        ) as account_rank,
+        lead(name_score) over (
+            partition by channel, account_id order by name_score desc, first_name asc, last_name asc
+        ) as next_score
+    from name_scores
+),
+
+fuzzy_matches as (
+    select
+        ranked_names.channel,
+        ranked_names.account_id,
+        customer_names.customer_id,
+        'fuzzy_name' as match_method,
+        least(0.9, ranked_names.name_score) as match_confidence,
+        3 as rule_rank
+    from ranked_names
+    inner join account_names
+        on
+            ranked_names.channel = account_names.channel
+            and ranked_names.account_id = account_names.account_id
+    inner join customer_names
+        on
+            ranked_names.first_name = customer_names.first_name
+            and ranked_names.last_name = customer_names.last_name
+    where
+        ranked_names.account_rank = 1
+        and ranked_names.customer_count = 1
+        and ranked_names.name_score >= 0.75
+        and ranked_names.name_score - coalesce(ranked_names.next_score, 0) >= 0.1
+        and (
+            {{ identity_handle_agrees('account_names', 'customer_names') }}
+            or ranked_names.name_score >= 0.9
+            or ranked_names.channel <> 'twitter'
+        )
+),
+
+-- rule 2: the one customer whose order numbers the account quotes, if name or handle agrees ------
 
 order_matches as (
     select
@@ -223,42 +248,17 @@ order_matches as (
         0.95 as match_confidence,
         2 as rule_rank
     from order_evidence
-    inner join name_candidates
+    inner join account_names
         on
-            order_evidence.channel = name_candidates.channel
-            and order_evidence.account_id = name_candidates.account_id
-            and order_evidence.customer_id = name_candidates.customer_id
+            order_evidence.channel = account_names.channel
+            and order_evidence.account_id = account_names.account_id
+    inner join customer_names on order_evidence.customer_id = customer_names.customer_id
     where
         order_evidence.customers_quoted = 1
-        and (name_candidates.name_score >= 0.5 or name_candidates.handle_agrees)
-),
-
-ranked_names as (
-    select
-        *,
-        row_number() over (
-            partition by channel, account_id order by name_score desc, customer_id asc
-        ) as account_rank,
-        lead(name_score) over (
-            partition by channel, account_id order by name_score desc, customer_id asc
-        ) as runner_up_score
-    from name_candidates
-),
-
-fuzzy_matches as (
-    select
-        channel,
-        account_id,
-        customer_id,
-        'fuzzy_name' as match_method,
-        least(0.9, name_score) as match_confidence,
-        3 as rule_rank
-    from ranked_names
-    where
-        account_rank = 1
-        and name_score >= 0.75
-        and name_score - coalesce(runner_up_score, 0) >= 0.1
-        and (handle_agrees or name_score >= 0.9 or channel <> 'twitter')
+        and (
+            {{ identity_name_score('account_names', 'customer_names') }} >= 0.5
+            or {{ identity_handle_agrees('account_names', 'customer_names') }}
+        )
 ),
 
 -- one customer per account, one account per customer and channel ---------------------------------
