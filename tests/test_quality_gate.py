@@ -86,7 +86,8 @@ DEFECTS = [
            "WHERE sentiment_key = (SELECT min(sentiment_key) FROM {t})",
            "no customer e-mail or phone in clear text", "pii", 1),
     Defect("customer_phone_in_clear", RESPONSES,
-           "UPDATE {t} SET brand_account = 'call ' || (SELECT phone FROM staging.stg_crm__customers "
+           # after an order number: every number of a text counts, not only the first
+           "UPDATE {t} SET brand_account = 'order 12345678, call ' || (SELECT phone FROM staging.stg_crm__customers "
            "ORDER BY customer_id LIMIT 1) WHERE post_key = (SELECT min(post_key) FROM {t})",
            "no customer e-mail or phone in clear text", "pii", 1),
 ]

@@ -39,7 +39,7 @@ scored as (
         customer_value.lifetime_value,
         coalesce(posts.author_followers, 0) as followers,
         posts.author_handle,
-        posts.post_text,
+        {{ redact_contact_details('posts.post_text') }} as post_text,
         posts.sentiment_score,
         posts.intent,
         responses.received_at,
