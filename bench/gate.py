@@ -69,7 +69,7 @@ def _measure(args, gate, db) -> None:
             for name, options in variants.items():
                 result: list = []
                 seconds = _timed(lambda: result.append(
-                    gate.validate(mart, schema=db.PUBLISHED_SCHEMA, run_id="bench", **options)))
+                    gate.validate(mart, schema=db.PUBLISHED_SCHEMA, run_id=f"bench-{time.time_ns()}", **options)))
                 best[name] = min(best.get(name, seconds), seconds)
                 checks[name] = result[0].evaluated
         base = best["baseline (mart suite)"]

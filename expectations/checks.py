@@ -246,16 +246,14 @@ def no_customer_pii(text_columns: list[str], customers: str, severity: str):
     if not text_columns:
         return None
     values = ", ".join(f"({quote_ident(c)}::text)" for c in text_columns)
-    # every address- or number-like run of every value counts, not only the first one: an order
-    # number written before a phone number must not hide it
     query = (
         "WITH known_emails AS (SELECT DISTINCT lower(email) AS email FROM " + customers + " WHERE email IS NOT NULL), "
         "known_phones AS (SELECT DISTINCT regexp_replace(phone, '[^0-9]', '', 'g') AS digits FROM " + customers +
         " WHERE length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 7) "
         "SELECT * FROM {batch} WHERE EXISTS (SELECT 1 FROM (VALUES " + values + ") AS v(value) "
-        "WHERE (v.value LIKE '%@%' AND EXISTS (SELECT 1 FROM regexp_matches(lower(v.value), '" + EMAIL_PATTERN +
-        "', 'g') AS found(parts) WHERE found.parts[1] IN (SELECT email FROM known_emails))) "
-        "OR EXISTS (SELECT 1 FROM regexp_matches(v.value, '" + PHONE_PATTERN + "', 'g') AS found(parts) "
-        "WHERE regexp_replace(found.parts[1], '[^0-9]', '', 'g') IN (SELECT digits FROM known_phones)))"
+        "WHERE (v.value LIKE '%@%' AND (regexp_match(lower(v.value), '" + EMAIL_PATTERN + "'))[1] "
+        "IN (SELECT email FROM known_emails)) "
+        "OR regexp_replace((regexp_match(v.value, '" + PHONE_PATTERN + "'))[1], '[^0-9]', '', 'g') "
+        "IN (SELECT digits FROM known_phones))"
     )
     return sql_check(query, "no customer e-mail or phone in clear text", "pii", severity)

@@ -279,6 +279,36 @@ def run_targets(url: str, targets: list[Target], *, mart: str, run_name: str,
     return outcomes, url_of_docs
 
 
+# Upstream tables dbt rebuilds every build: validated once per run, the result reused by every
+# mart's gate while the table is the same one (a rebuild gives it a new file node). Raw tables
+# change in place and are cheap to check: they are validated by every gate.
+REUSABLE_SCHEMAS = ("staging", "intermediate")
+
+
+def _reusable(relations: list[str]) -> list[str]:
+    return [r for r in relations if r.split(".", 1)[0] in REUSABLE_SCHEMAS]
+
+
+def _reused_validations(conn: Any, run_id: str | None, relations: list[str]) -> dict[str, tuple[int, list[Failure]]]:
+    """This run's earlier validations of ``relations`` that still describe the tables as they are."""
+    if not run_id or not relations:
+        return {}
+    rows = conn.execute(
+        "SELECT relation, evaluated, failures FROM audit.relation_validations "
+        "WHERE run_id = %s AND relation = ANY(%s) AND relfilenode = pg_relation_filenode(relation::regclass)",
+        (run_id, relations),
+    ).fetchall()
+    return {relation: (evaluated, [Failure(**f) for f in failures]) for relation, evaluated, failures in rows}
+
+
+def _remember_validation(conn: Any, run_id: str, relation: str, evaluated: int, failures: list[Failure]) -> None:
+    conn.execute(
+        "INSERT INTO audit.relation_validations (run_id, relation, relfilenode, evaluated, failures) "
+        "VALUES (%s, %s, pg_relation_filenode(%s::regclass), %s, %s) ON CONFLICT DO NOTHING",
+        (run_id, relation, relation, evaluated, json.dumps([asdict(f) for f in failures], default=str)),
+    )
+
+
 def _dbt_failures(mart: str, dbt_outcome: dict[str, Any]) -> tuple[int, list[Failure]]:
     failures = []
     evaluated = 1 + len(dbt_outcome.get("failed_tests", [])) + len(dbt_outcome.get("warned_tests", []))
@@ -332,9 +362,15 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
         previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
         row_count = db.count_rows(conn, schema, mart)
 
+        reused = _reused_validations(conn, run_id, _reusable(upstream_relations))
+        for relation, (count, relation_failures) in reused.items():
+            evaluated += count
+            failures += relation_failures
         targets = []
         for rel_schema, table in relations:
             relation = f"{rel_schema}.{table}"
+            if relation in reused:
+                continue
             spec = MARTS[mart] if relation == f"{schema}.{mart}" else spec_for(relation)
             ctx = SuiteContext(schema=rel_schema, existing_tables=existing, columns=columns.get(relation, {}),
                                previous_rows=previous if spec is MARTS[mart] else None,
@@ -345,9 +381,13 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
                                       else f"{mart}_suite", expectations, upstream=spec is not MARTS[mart]))
         outcomes, docs_url = run_targets(url, targets, mart=mart, run_name=run_id or f"adhoc-{int(time.time())}",
                                          data_docs=data_docs)
+        reusable = set(_reusable(upstream_relations))
         for target, outcome in outcomes:
+            target_failures = _failures(target, outcome, conn)
             evaluated += len(outcome.results)
-            failures += _failures(target, outcome, conn)
+            failures += target_failures
+            if run_id and target.relation in reusable:
+                _remember_validation(conn, run_id, target.relation, len(outcome.results), target_failures)
 
     success = not any(f.severity == "error" for f in failures)
     return GateResult(

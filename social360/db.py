@@ -167,6 +167,17 @@ CREATE TABLE IF NOT EXISTS audit.gate_failures (
 );
 CREATE INDEX IF NOT EXISTS gate_failures_run_idx ON audit.gate_failures (run_id, mart);
 COMMENT ON TABLE audit.gate_failures IS 'One row per failed expectation of a gate run, with the value it observed.';
+
+CREATE TABLE IF NOT EXISTS audit.relation_validations (
+    run_id          text        NOT NULL,
+    relation        text        NOT NULL,
+    relfilenode     bigint      NOT NULL,
+    evaluated       integer     NOT NULL,
+    failures        jsonb       NOT NULL,
+    validated_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, relation, relfilenode)
+);
+COMMENT ON TABLE audit.relation_validations IS 'Suites of upstream tables dbt rebuilds (staging, intermediate), validated once per run and reused by every mart''s gate; keyed by the table''s file node, which a rebuild changes.';
 """
 
 BI_GRANTS = """
