@@ -29,10 +29,14 @@ orders as (
 {% if is_incremental() %}
 watermarks as (
     select
-        coalesce(max(case when source_kind = 'social' then source_changed_at end), cast('1970-01-01' as timestamp with time zone))
-            as social_after,
-        coalesce(max(case when source_kind = 'crm' then source_changed_at end), cast('1970-01-01' as timestamp with time zone))
-            - interval '{{ var("incremental_lookback_minutes", 60) }} minutes' as crm_after
+        coalesce(
+            max(case when source_kind = 'social' then source_changed_at end),
+            cast('1970-01-01' as timestamp with time zone)
+        ) as social_after,
+        coalesce(
+            max(case when source_kind = 'crm' then source_changed_at end),
+            cast('1970-01-01' as timestamp with time zone)
+        ) - interval '{{ var("incremental_lookback_minutes", 60) }} minutes' as crm_after
     from {{ this }}
 ),
 {% endif %}
@@ -59,7 +63,7 @@ social as (
     inner join conversations on posts.post_key = conversations.post_key
     left join posts as answered on conversations.answers_post_key = answered.post_key
     {% if is_incremental() %}
-        where posts.built_at > (select watermarks.social_after from watermarks)
+    where posts.built_at > (select watermarks.social_after from watermarks)
     {% endif %}
 ),
 
@@ -83,7 +87,7 @@ support as (
         tickets.updated_at as source_changed_at
     from tickets
     {% if is_incremental() %}
-        where tickets.updated_at > (select watermarks.crm_after from watermarks)
+    where tickets.updated_at > (select watermarks.crm_after from watermarks)
     {% endif %}
 ),
 
@@ -107,7 +111,7 @@ purchases as (
         orders.updated_at as source_changed_at
     from orders
     {% if is_incremental() %}
-        where orders.updated_at > (select watermarks.crm_after from watermarks)
+    where orders.updated_at > (select watermarks.crm_after from watermarks)
     {% endif %}
 ),
 
