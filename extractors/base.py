@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import psycopg
+
+if TYPE_CHECKING:
+    from extractors.http import ApiClient
 
 
 class ExtractorError(RuntimeError):
@@ -34,6 +38,19 @@ class StreamResult:
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()
         return data
+
+
+class ApiExtractor:
+    """What the HTTP API extractors share: their client, their configuration, the warehouse they
+    land into, and "now" on the client's clock (which the tests' fake servers control)."""
+
+    def __init__(self, client: ApiClient, config: Any, *, warehouse_url: str | None = None):
+        self.client = client
+        self.config = config
+        self.warehouse_url = warehouse_url
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
 
 
 def record_run(conn: psycopg.Connection, result: StreamResult, run_id: str) -> None:

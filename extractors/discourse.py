@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from extractors import http
-from extractors.base import StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
 from social360 import db
@@ -96,16 +96,10 @@ def parse_time(text: str | None) -> datetime | None:
         return None
 
 
-class DiscourseExtractor:
+class DiscourseExtractor(ApiExtractor):
     """Extract a forum's posts into ``raw.discourse_posts``."""
 
-    def __init__(self, client: http.ApiClient, config: DiscourseConfig, *, warehouse_url: str | None = None):
-        self.client = client
-        self.config = config
-        self.warehouse_url = warehouse_url
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
+    config: DiscourseConfig
 
     @property
     def context(self) -> dict[str, Any]:

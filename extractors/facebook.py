@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 import httpx
 
 from extractors import http
-from extractors.base import StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
 from social360 import db
@@ -164,16 +164,10 @@ def parse_graph_time(text: str | None) -> datetime | None:
             return None
 
 
-class FacebookExtractor:
+class FacebookExtractor(ApiExtractor):
     """Extract every configured page's posts and comments into ``raw.facebook_posts`` / ``_comments``."""
 
-    def __init__(self, client: http.ApiClient, config: FacebookConfig, *, warehouse_url: str | None = None):
-        self.client = client
-        self.config = config
-        self.warehouse_url = warehouse_url
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
+    config: FacebookConfig
 
     def path(self, *parts: str) -> str:
         return "/" + "/".join((self.config.api_version, *parts))

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from extractors import http
-from extractors.base import StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, land_page, load_cursor
 from extractors.sources import SourceConfigError, SourceSettings
 from social360 import db
@@ -113,16 +113,10 @@ def client_for(settings: SourceSettings, **kwargs) -> http.ApiClient:
                           headers={"Authorization": f"Bearer {settings.secret}"}, **kwargs)
 
 
-class XExtractor:
+class XExtractor(ApiExtractor):
     """Extract every configured brand account's streams into ``raw.x_tweets``."""
 
-    def __init__(self, client: http.ApiClient, config: XConfig, *, warehouse_url: str | None = None):
-        self.client = client
-        self.config = config
-        self.warehouse_url = warehouse_url
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
+    config: XConfig
 
     def run(self, run_id: str) -> list[StreamResult]:
         """All streams of all brand accounts; stops at the first error retrying cannot fix."""
