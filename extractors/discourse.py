@@ -4,8 +4,11 @@
 One run walks from the top down to the highest post id already stored (the cursor), and on
 below it while posts are younger than a lookback window (edits and deletions of recent posts
 are not surfaced by an id-ordered list, so recent posts are re-read; landing makes re-reads
-free). Posts of the walked range that are no longer listed are fetched one by one and land as
-deleted on 404. The cursor (highest id, poll time) is saved after everything it covers.
+free). Older posts are swept on a schedule (``sweep_hours``): that run walks on down to the
+lowest stored id, so an old post edited or deleted at the source does not stay stale in raw.
+Stored posts of the walked range (up to the highest id ever stored) that are no longer listed
+are fetched one by one and land as deleted on 404. The cursor (highest id, poll time, last
+sweep) is saved after everything it covers.
 
 Discourse answers 429 with ``Retry-After`` (and ``extras.wait_seconds``); both are honoured.
 A bad or revoked API key (403 ``invalid_access``) stops the source with an alert.
@@ -63,6 +66,7 @@ class DiscourseConfig:
     staff_is_brand: bool = True
     lookback: timedelta = timedelta(hours=24)
     initial_history: timedelta = timedelta(days=30)
+    sweep_every: timedelta | None = timedelta(hours=24)
 
     @classmethod
     def from_settings(cls, settings: SourceSettings) -> "DiscourseConfig":
@@ -75,6 +79,7 @@ class DiscourseConfig:
             staff_is_brand=settings.get_bool("staff_is_brand", True),
             lookback=timedelta(minutes=settings.get_float("lookback_minutes", 24 * 60)),
             initial_history=timedelta(days=settings.get_float("initial_days", 30)),
+            sweep_every=timedelta(hours=sweep_hours) if (sweep_hours := settings.get_float("sweep_hours", 24)) > 0 else None,
         )
 
 
@@ -133,6 +138,7 @@ class DiscourseExtractor(ApiExtractor):
             floor = datetime.fromisoformat(state["polled_at"]) - self.config.lookback
         else:
             floor = None
+        sweep_floor = None if first_run else self._sweep_floor(conn, state, started)
 
         top, lowest, before, seen = None, None, None, set()
         while True:
@@ -145,22 +151,39 @@ class DiscourseExtractor(ApiExtractor):
             top = max(top or 0, max(ids))
             lowest = min(ids)
             seen.update(ids)
-            keep = [p for p in posts if p["id"] > max_saved or (floor and (parse_time(p.get("created_at")) or started) >= floor)]
+            keep = [p for p in posts if p["id"] > max_saved
+                    or (sweep_floor is not None and p["id"] >= sweep_floor)
+                    or (floor and (parse_time(p.get("created_at")) or started) >= floor)]
             with conn.transaction():
                 landed = land(conn, TABLE, [self._record(p) for p in keep], run_id)
             result.add_page(len(keep), landed)
             covered = first_run or lowest <= max_saved
             oldest = min((parse_time(p.get("created_at")) or started) for p in posts)
-            if covered and (floor is None or oldest < floor):
+            if covered and (floor is None or oldest < floor) and (sweep_floor is None or lowest <= sweep_floor):
                 break
             if before is not None and lowest >= before:
                 raise http.BadRequest("Discourse: /posts.json did not move below `before`; stopping to avoid a loop")
             before = lowest
 
-        if not first_run and top is not None:
-            self._confirm_missing(conn, lowest or 0, top, seen, result, run_id)
+        if not first_run:
+            self._confirm_missing(conn, lowest or 0, max(top or 0, max_saved), seen, result, run_id)
+        swept_at = started if first_run or sweep_floor is not None else state.get("swept_at")
         with conn.transaction():
-            save_cursor(conn, SOURCE, stream, {"max_id": max(top or 0, max_saved), "polled_at": started.isoformat()}, run_id)
+            save_cursor(conn, SOURCE, stream, {"max_id": max(top or 0, max_saved), "polled_at": started.isoformat(),
+                                               "swept_at": swept_at.isoformat() if isinstance(swept_at, datetime) else swept_at},
+                        run_id)
+
+    def _sweep_floor(self, conn, state: dict, started: datetime) -> int | None:
+        """The lowest stored id when this run is due to sweep the whole stored range, else None."""
+        every = self.config.sweep_every
+        last = state.get("swept_at")
+        if every is None or (last and started - datetime.fromisoformat(last) < every):
+            return None
+        lowest = conn.execute(
+            "SELECT min(native_id::bigint) FROM raw.discourse_posts WHERE context ->> 'forum' = %s AND native_id ~ '^[0-9]+$'",
+            (self.config.forum,),
+        ).fetchone()[0]
+        return int(lowest) if lowest is not None else None
 
     def _record(self, post: dict, *, deleted: bool | None = None) -> RawRecord:
         if deleted is None:
@@ -168,8 +191,11 @@ class DiscourseExtractor(ApiExtractor):
         updated = parse_time(post.get("updated_at")) or parse_time(post.get("created_at"))
         return RawRecord(str(post["id"]), post, source_updated_at=updated, context=dict(self.context), is_deleted=deleted)
 
-    def _confirm_missing(self, conn, lowest: int, top: int | None, seen: set[int], result: StreamResult, run_id: str) -> None:
-        """Stored posts in the walked id range that the list no longer shows: deleted, or just hidden?"""
+    def _confirm_missing(self, conn, lowest: int, top: int, seen: set[int], result: StreamResult, run_id: str) -> None:
+        """Stored posts in the walked id range that the list no longer shows: deleted, or just hidden?
+
+        ``top`` is the highest id ever stored, not the highest listed now: the newest posts may be
+        the deleted ones."""
         rows = conn.execute(
             """
             SELECT native_id, payload FROM (
@@ -179,7 +205,7 @@ class DiscourseExtractor(ApiExtractor):
                 ORDER BY native_id, source_updated_at DESC NULLS LAST, loaded_seq DESC
             ) AS latest WHERE NOT is_deleted
             """,
-            (self.config.forum, lowest, top or lowest),
+            (self.config.forum, lowest, top),
         ).fetchall()
         for native_id, payload in rows:
             if int(native_id) in seen:

@@ -122,6 +122,49 @@ def test_edits_and_deletions_of_recent_posts_are_seen(databases, fake):
     assert [r.status for r in gone] == [404]
 
 
+def test_the_newest_post_deleted_during_the_first_walk_is_marked_deleted_by_the_next_run(databases, fake):
+    discourse_world(fake, topics=3, replies=3)
+    newest = max(fake.posts)
+    fake.schedule(None, "delete")  # deleted at the source right after the first page stored it
+    fake.random.choice = lambda live: newest
+    run_discourse(fake, "run-1")
+    assert latest(databases.warehouse_url, "discourse_posts")[str(newest)][2] is False
+    fake.clock.advance(90)
+    run_discourse(fake, "run-2")  # the list's top is now below the stored max: still checked
+    assert latest(databases.warehouse_url, "discourse_posts")[str(newest)][2] is True
+    _assert_mirrors_source(databases.warehouse_url, fake)
+
+
+def test_old_posts_are_swept_on_schedule_for_edits_and_deletions(databases, fake):
+    discourse_world(fake, topics=3, replies=3)  # six hours of posts
+    run_discourse(fake, "run-1")
+    fake.clock.advance(2 * 24 * 3600)
+    run_discourse(fake, "run-2")  # the first sweep is due a day after the first run
+    old = sorted(fake.posts)
+    edited, deleted = fake.posts[old[2]], old[4]
+    fake.clock.advance(2 * 3600)
+    edited.raw += " (edited)"
+    edited.version += 1
+    edited.updated_at = fake.clock.now()
+    fake.deleted.add(deleted)
+
+    fake.requests.clear()
+    run_discourse(fake, "run-3")  # two days old: out of the lookback, and the last sweep is two hours old
+    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 1
+    assert latest(databases.warehouse_url, "discourse_posts")[str(deleted)][2] is False
+
+    fake.clock.advance(23 * 3600)
+    fake.requests.clear()
+    run_discourse(fake, "run-4")  # a day after run-2's sweep: the whole stored range is walked again
+    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 3  # 11 live posts, 5 a page, down to the lowest stored id
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    versions = latest(databases.warehouse_url, "discourse_posts")
+    assert versions[str(deleted)][2] is True and versions[str(edited.id)][1]["version"] == 2
+    assert [r.status for r in fake.requests if r.path == f"/posts/{deleted}.json"] == [404]
+    state = cursor(databases.warehouse_url, "discourse", "community:posts")
+    assert state["swept_at"] == state["polled_at"] == fake.clock.now().isoformat()
+
+
 def test_an_author_deleted_post_lands_deleted(databases, fake):
     discourse_world(fake, topics=1, replies=1)
     original = fake._latest_posts

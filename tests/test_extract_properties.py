@@ -173,6 +173,7 @@ def _discourse_mirrors(url: str, fake: FakeDiscourse) -> None:
 @given(seed=st.integers(0, 10_000), schedules=SCHEDULES)
 @example(seed=1, schedules=DIES_THEN_CHANGES)
 @example(seed=2, schedules=EVERY_TRANSPORT_FAULT)
+@example(seed=8661, schedules=[[None, "throttle", "delete"]])  # a post deleted while the first run walks
 def test_discourse_raw_mirrors_the_source_under_random_faults(use_databases, seed, schedules):
     url = use_databases.warehouse_url
     reset_raw(url)
