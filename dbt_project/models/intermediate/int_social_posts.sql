@@ -9,31 +9,105 @@
     Incremental: a run rebuilds every thread (conversation) that gained or changed a post, or a
     score, since the last run minus a lookback for late data (var `incremental_lookback_minutes`),
     because a post's attributes can depend on its thread (the brand a dump's tweet is addressed to).
+    The threads are picked in each staging table before anything is joined, so the work follows
+    the size of the change, not of the history.
     `dbt build --full-refresh` rebuilds everything and gives the same rows. -#}
 with
 
+{% if is_incremental() %}
+watermark as (
+    select
+        coalesce(max(changed_at), cast('1970-01-01' as timestamp with time zone))
+        - interval '{{ var("incremental_lookback_minutes", 60) }} minutes' as changed_after
+    from {{ this }}
+),
+
+rescored as (
+    select
+        source_table,
+        native_id
+    from {{ ref('stg_enrichment__post_scores') }}
+    where scored_at > (select watermark.changed_after from watermark)
+),
+{% endif %}
+
 tweets as (
     select * from {{ ref('stg_x__tweets') }}
+    {% if is_incremental() %}
+    where
+        coalesce(conversation_id, tweet_id) in (
+            {{ changed_threads(
+                ref('stg_x__tweets'),
+                'coalesce(conversation_id, tweet_id)',
+                'latest_version_id',
+                'x_tweets'
+            ) }}
+        )
+    {% endif %}
 ),
 
 brand_x_accounts as (
-    select distinct brand_account_id from tweets
+    select distinct brand_account_id from {{ ref('stg_x__tweets') }}
 ),
 
 comments as (
     select * from {{ ref('stg_facebook__comments') }}
+    {% if is_incremental() %}
+    where
+        coalesce(post_id, comment_id) in (
+            {{ changed_threads(
+                ref('stg_facebook__comments'),
+                'coalesce(post_id, comment_id)',
+                'comment_id',
+                'facebook_comments'
+            ) }}
+        )
+    {% endif %}
 ),
 
 twcs as (
     select * from {{ ref('stg_twcs__tweets') }}
+    {% if is_incremental() %}
+    where
+        coalesce(conversation_id, tweet_id) in (
+            {{ changed_threads(
+                ref('stg_twcs__tweets'),
+                'coalesce(conversation_id, tweet_id)',
+                'tweet_id',
+                'twcs_tweets'
+            ) }}
+        )
+    {% endif %}
 ),
 
 forum as (
     select * from {{ ref('stg_discourse__posts') }}
+    {% if is_incremental() %}
+    where
+        topic_id in (
+            {{ changed_threads(
+                ref('stg_discourse__posts'),
+                'topic_id',
+                'post_id',
+                'discourse_posts'
+            ) }}
+        )
+    {% endif %}
 ),
 
 jsonl as (
     select * from {{ ref('stg_jsonl__posts') }}
+    {% if is_incremental() %}
+    where
+        coalesce(thread_id, post_id) in (
+            {{ changed_threads(
+                ref('stg_jsonl__posts'),
+                'coalesce(thread_id, post_id)',
+                'jsonl_post_key',
+                'jsonl_posts'
+            ) }}
+        )
+    {% endif %}
 ),
 
 scores as (
@@ -242,20 +316,4 @@ joined as (
             and unioned.payload_hash = scores.payload_hash
 )
 
-select joined.*
-from joined
-{% if is_incremental() %}
--- whole threads with anything new or rescored since the last run, less a lookback for late commits
-where (joined.channel, coalesce(joined.conversation_id, joined.post_id)) in (
-    select
-        changed.channel,
-        coalesce(changed.conversation_id, changed.post_id) as thread_id
-    from joined as changed
-    where changed.changed_at > (
-        select
-            coalesce(max(previous.changed_at), cast('1970-01-01' as timestamp with time zone))
-            - interval '{{ var("incremental_lookback_minutes", 60) }} minutes'
-        from {{ this }} as previous
-    )
-)
-{% endif %}
+select * from joined
