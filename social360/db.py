@@ -61,12 +61,16 @@ def _raw_table_ddl(table: str) -> sql.Composed:
             CONSTRAINT {unique} UNIQUE (native_id, payload_hash)
         );
         CREATE INDEX IF NOT EXISTS {by_native} ON raw.{table} (native_id, loaded_seq DESC);
+        -- rows land in time order: a block-range index finds the newest ones for incremental
+        -- staging at almost no cost to landing
+        CREATE INDEX IF NOT EXISTS {by_extracted} ON raw.{table} USING brin (extracted_at);
         COMMENT ON TABLE raw.{table} IS {comment};
         """
     ).format(
         table=sql.Identifier(table),
         unique=sql.Identifier(f"{table}_native_id_payload_hash_key"),
         by_native=sql.Identifier(f"{table}_native_id_seq_idx"),
+        by_extracted=sql.Identifier(f"{table}_extracted_at_brin"),
         comment=sql.Literal(
             f"Append-only landing of {table}: every distinct version of each source object, JSON as received."
         ),

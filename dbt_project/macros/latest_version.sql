@@ -1,4 +1,8 @@
-{#- The latest landed version of each object in a raw table: one row per `partition_by`. -#}
+{#- The latest landed version of each object in a raw table: one row per `partition_by`.
+
+    In an incremental model only the objects with a version landed since the model's newest
+    `extracted_at` (less the late-commit lookback, var `incremental_lookback_minutes`) are read,
+    all their versions, so the winner is picked as in a full build. -#}
 {% macro latest_version(relation, partition_by='native_id') %}
     select *
     from (
@@ -9,6 +13,18 @@
                 order by source_updated_at desc nulls last, loaded_seq desc
             ) as _version_rank
         from {{ relation }}
+        {% if is_incremental() %}
+        where {{ partition_by }} in (
+            select {{ partition_by }}
+            from {{ relation }}
+            where extracted_at > (
+                select
+                    coalesce(max(previous.extracted_at), cast('1970-01-01' as timestamp with time zone))
+                    - interval '{{ var("incremental_lookback_minutes", 60) }} minutes'
+                from {{ this }} as previous
+            )
+        )
+        {% endif %}
     ) as versions
     where _version_rank = 1
 {% endmacro %}

@@ -1,10 +1,21 @@
+{{ config(
+    materialized='incremental',
+    unique_key='post_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 {#- Social posts threaded per channel: which inbound post each brand post answers, and for each
     inbound post whether it needs a response and when the brand first answered it.
 
     "Answers" means replies directly to it: on X, twcs dumps, the forum and JSONL dumps the brand
     post's parent is the customer's post (a forum post without reply-to answers its topic's
     opening post); Facebook comment threads are only two levels deep, so a brand comment answers
-    the latest customer comment before it in the same top-level thread. -#}
+    the latest customer comment before it in the same top-level thread.
+
+    Incremental: a run rebuilds the threads of the posts int_social_posts rebuilt since this model
+    last ran, and the threads of their parents and replies (a dump may put a reply in another
+    thread than its parent); answers are found among those threads' posts and their parents and
+    replies, which is every post a rebuilt row depends on. -#}
 with
 
 posts as (
@@ -13,13 +24,93 @@ posts as (
 
 threaded as (
     select
-        *,
+        post_key,
+        channel,
+        post_id,
+        parent_post_id,
+        source_table,
+        is_brand_post,
+        is_deleted,
+        created_at,
+        author_account_id,
+        brand_account_id,
+        brand_account,
+        built_at,
         channel || ':' || case
             when source_table = 'facebook_comments' then coalesce(parent_post_id, post_id)
             else coalesce(conversation_id, post_id)
         end as thread_key
     from posts
 ),
+
+{% if is_incremental() %}
+changed as (
+    select
+        channel,
+        post_id,
+        parent_post_id,
+        thread_key
+    from threaded
+    where built_at > (
+        select coalesce(max(previous.posts_built_at), cast('1970-01-01' as timestamp with time zone))
+        from {{ this }} as previous
+    )
+),
+
+rebuilt_threads as (
+    select changed.thread_key from changed
+    union
+    select parent.thread_key
+    from threaded as parent
+    inner join changed
+        on
+            parent.channel = changed.channel
+            and parent.post_id = changed.parent_post_id
+    union
+    select reply.thread_key
+    from threaded as reply
+    inner join changed
+        on
+            reply.channel = changed.channel
+            and reply.parent_post_id = changed.post_id
+),
+
+rebuilt as (
+    select * from threaded
+    where thread_key in (select rebuilt_threads.thread_key from rebuilt_threads)
+),
+
+related_keys as (
+    select rebuilt.post_key from rebuilt
+    union
+    select parent.post_key
+    from threaded as parent
+    inner join rebuilt
+        on
+            parent.channel = rebuilt.channel
+            and parent.post_id = rebuilt.parent_post_id
+    union
+    select reply.post_key
+    from threaded as reply
+    inner join rebuilt
+        on
+            reply.channel = rebuilt.channel
+            and reply.parent_post_id = rebuilt.post_id
+),
+
+related as (
+    select * from threaded
+    where post_key in (select related_keys.post_key from related_keys)
+),
+{% else %}
+rebuilt as (
+    select * from threaded
+),
+
+related as (
+    select * from threaded
+),
+{% endif %}
 
 facebook_turns as (
     select
@@ -31,7 +122,7 @@ facebook_turns as (
             order by created_at, post_id
             rows between unbounded preceding and current row
         ) as customer_turn
-    from threaded
+    from related
     where source_table = 'facebook_comments'
 ),
 
@@ -52,8 +143,8 @@ direct_answers as (
     select
         brand.post_key as brand_post_key,
         parent.post_key as answers_post_key
-    from threaded as brand
-    inner join threaded as parent
+    from related as brand
+    inner join related as parent
         on
             brand.channel = parent.channel
             and brand.parent_post_id = parent.post_id
@@ -79,8 +170,8 @@ ranked_responses as (
             order by brand.created_at, brand.post_id
         ) as response_rank
     from answers
-    inner join threaded as brand on answers.brand_post_key = brand.post_key
-    inner join threaded as inbound on answers.answers_post_key = inbound.post_key
+    inner join related as brand on answers.brand_post_key = brand.post_key
+    inner join related as inbound on answers.answers_post_key = inbound.post_key
     where
         brand.created_at >= inbound.created_at
         and not brand.is_deleted
@@ -97,24 +188,25 @@ first_responses as (
 
 final as (
     select
-        threaded.post_key,
-        threaded.channel,
-        threaded.post_id,
-        threaded.thread_key,
-        threaded.is_brand_post,
-        case when threaded.is_brand_post then 'outbound' else 'inbound' end as direction,
-        threaded.author_account_id,
-        threaded.brand_account_id,
-        threaded.brand_account,
-        threaded.parent_post_id,
+        rebuilt.post_key,
+        rebuilt.channel,
+        rebuilt.post_id,
+        rebuilt.thread_key,
+        rebuilt.is_brand_post,
+        case when rebuilt.is_brand_post then 'outbound' else 'inbound' end as direction,
+        rebuilt.author_account_id,
+        rebuilt.brand_account_id,
+        rebuilt.brand_account,
+        rebuilt.parent_post_id,
         answers.answers_post_key,
-        not threaded.is_brand_post and not threaded.is_deleted as needs_response,
-        threaded.created_at,
+        not rebuilt.is_brand_post and not rebuilt.is_deleted as needs_response,
+        rebuilt.created_at,
         first_responses.first_response_at,
-        first_responses.first_response_post_key
-    from threaded
-    left join answers on threaded.post_key = answers.brand_post_key
-    left join first_responses on threaded.post_key = first_responses.answers_post_key
+        first_responses.first_response_post_key,
+        rebuilt.built_at as posts_built_at
+    from rebuilt
+    left join answers on rebuilt.post_key = answers.brand_post_key
+    left join first_responses on rebuilt.post_key = first_responses.answers_post_key
 )
 
 select * from final

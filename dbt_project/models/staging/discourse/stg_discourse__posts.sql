@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='post_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 {#- Forum posts (latest version per post id), typed. A post is the brand's when its author is
     one of the configured brand usernames, or staff when the forum's staff speak for the brand. -#}
 with

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='comment_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 with
 
 source as (

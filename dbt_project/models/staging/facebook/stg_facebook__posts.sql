@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='post_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 with
 
 source as (

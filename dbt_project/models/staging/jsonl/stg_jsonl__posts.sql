@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='jsonl_post_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 {#- Posts of imported JSON-lines dumps (latest version per channel and id), typed. -#}
 with
 
