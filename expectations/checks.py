@@ -1,8 +1,9 @@
 """Building blocks of the suites: each function returns Great Expectations expectations for one
 kind of check, tagged with that kind and a severity.
 
-SQL-based checks are GX ``UnexpectedRowsExpectation``s over the ``{batch}`` placeholder: the
-unexpected rows are counted by GX, and the gate samples a few of them for the audit. Every
+SQL-based checks are GX ``UnexpectedRowsExpectation``s over the ``{batch}`` placeholder that ask
+GX for the count of unexpected rows only (``unexpected_rows_count``); the gate samples a few of
+the rows of a failed check for the audit. Every
 expectation carries ``meta = {"check": <kind>, "show": [columns to sample]}``.
 """
 
@@ -68,9 +69,37 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_COUNT_ONLY: type | None = None
+
+
+def unexpected_rows_count() -> type:
+    """GX's ``UnexpectedRowsExpectation`` asking only for the count of unexpected rows.
+
+    The stock expectation computes two metrics, the rows (up to 200) and their count, so every
+    check runs its query twice over the whole table, and with the SUMMARY result format the gate
+    uses the rows are not even returned. The gate samples failing rows itself (``gate._sample``).
+    """
+    global _COUNT_ONLY
+    if _COUNT_ONLY is None:
+        from typing import ClassVar
+
+        base = gxe().UnexpectedRowsExpectation
+
+        class UnexpectedRowsCount(base):  # type: ignore[misc, valid-type]
+            metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
+
+            def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
+                          execution_engine: Any = None) -> dict:
+                count = metrics["unexpected_rows_query.row_count"]
+                return {"success": count == 0, "result": {"observed_value": count}}
+
+        _COUNT_ONLY = UnexpectedRowsCount
+    return _COUNT_ONLY
+
+
 def sql_check(query: str, description: str, check: str, severity: str, show: Iterable[str] = ()):
     """Rows returned by ``query`` (over ``{batch}``) are failures."""
-    return tag(gxe().UnexpectedRowsExpectation(unexpected_rows_query=query, description=description),
+    return tag(unexpected_rows_count()(unexpected_rows_query=query, description=description),
                check, severity, show)
 
 

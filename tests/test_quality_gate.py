@@ -262,7 +262,7 @@ def test_raw_defects_block_the_marts_built_from_them(base, use_databases):
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DELETE FROM raw.x_tweets WHERE native_id = 'broken-1'")
     for mart in PAIR:
-        assert "raw.x_tweets: unexpected_rows_expectation(payload is a JSON object)" in outcome[mart], outcome
+        assert "raw.x_tweets: unexpected_rows_count(payload is a JSON object)" in outcome[mart], outcome
     with psycopg.connect(url) as conn:
         relations = {r[0] for r in conn.execute(
             "SELECT relation FROM audit.gate_failures WHERE run_id = 'raw-defect' AND severity = 'error'")}
