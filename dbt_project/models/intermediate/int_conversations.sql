@@ -58,21 +58,7 @@ changed as (
 ),
 
 rebuilt_threads as (
-    select changed.thread_key from changed
-    union
-    select parent.thread_key
-    from threaded as parent
-    inner join changed
-        on
-            parent.channel = changed.channel
-            and parent.post_id = changed.parent_post_id
-    union
-    select reply.thread_key
-    from threaded as reply
-    inner join changed
-        on
-            reply.channel = changed.channel
-            and reply.parent_post_id = changed.post_id
+    {{ with_parents_and_replies('changed', 'thread_key') }}
 ),
 
 rebuilt as (
@@ -81,21 +67,7 @@ rebuilt as (
 ),
 
 related_keys as (
-    select rebuilt.post_key from rebuilt
-    union
-    select parent.post_key
-    from threaded as parent
-    inner join rebuilt
-        on
-            parent.channel = rebuilt.channel
-            and parent.post_id = rebuilt.parent_post_id
-    union
-    select reply.post_key
-    from threaded as reply
-    inner join rebuilt
-        on
-            reply.channel = rebuilt.channel
-            and reply.parent_post_id = rebuilt.post_id
+    {{ with_parents_and_replies('rebuilt', 'post_key') }}
 ),
 
 related as (
