@@ -203,8 +203,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                "pipeline process + PostgreSQL server, proportional set size"),
     ]
     stages = {name: {k: round(v, 1) for k, v in run.items() if isinstance(v, float)}
-              for name, run in (("small", small_run), ("large", large_run), ("increment", increment),
-                                      ("floor", floor_run))}
+              for name, run in (("floor", floor_run), ("small", small_run), ("large", large_run),
+                                ("increment", increment))}
     print_table(f"Pipeline at scale ({machine()})", figures)
     print(json.dumps(stages, indent=1))
     return figures

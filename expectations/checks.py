@@ -3,15 +3,16 @@ kind of check, tagged with that kind and a severity.
 
 SQL-based checks are GX ``UnexpectedRowsExpectation``s over the ``{batch}`` placeholder that ask
 GX for the count of unexpected rows only (``unexpected_rows_count``); the gate samples a few of
-the rows of a failed check for the audit. Every
-expectation carries ``meta = {"check": <kind>, "show": [columns to sample]}``.
+the rows of a failed check for the audit. Every expectation carries
+``meta = {"check": <kind>, "show": [columns to sample]}``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 ERROR = "error"
 WARNING = "warning"
@@ -69,9 +70,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_COUNT_ONLY: type | None = None
-
-
+@functools.cache
 def unexpected_rows_count() -> type:
     """GX's ``UnexpectedRowsExpectation`` asking only for the count of unexpected rows.
 
@@ -79,22 +78,16 @@ def unexpected_rows_count() -> type:
     check runs its query twice over the whole table, and with the SUMMARY result format the gate
     uses the rows are not even returned. The gate samples failing rows itself (``gate._sample``).
     """
-    global _COUNT_ONLY
-    if _COUNT_ONLY is None:
-        from typing import ClassVar
 
-        base = gxe().UnexpectedRowsExpectation
+    class UnexpectedRowsCount(gxe().UnexpectedRowsExpectation):  # type: ignore[misc, name-defined]
+        metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
 
-        class UnexpectedRowsCount(base):  # type: ignore[misc, valid-type]
-            metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
+        def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
+                      execution_engine: Any = None) -> dict:
+            count = metrics["unexpected_rows_query.row_count"]
+            return {"success": count == 0, "result": {"observed_value": count}}
 
-            def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
-                          execution_engine: Any = None) -> dict:
-                count = metrics["unexpected_rows_query.row_count"]
-                return {"success": count == 0, "result": {"observed_value": count}}
-
-        _COUNT_ONLY = UnexpectedRowsCount
-    return _COUNT_ONLY
+    return UnexpectedRowsCount
 
 
 def sql_check(query: str, description: str, check: str, severity: str, show: Iterable[str] = ()):

@@ -167,10 +167,10 @@ class DiscourseExtractor(ApiExtractor):
 
         if not first_run:
             self._confirm_missing(conn, lowest or 0, max(top or 0, max_saved), seen, result, run_id)
-        swept_at = started if first_run or sweep_floor is not None else state.get("swept_at")
+        swept = first_run or sweep_floor is not None  # a first run reads the whole history it keeps
         with conn.transaction():
             save_cursor(conn, SOURCE, stream, {"max_id": max(top or 0, max_saved), "polled_at": started.isoformat(),
-                                               "swept_at": swept_at.isoformat() if isinstance(swept_at, datetime) else swept_at},
+                                               "swept_at": started.isoformat() if swept else state.get("swept_at")},
                         run_id)
 
     def _sweep_floor(self, conn, state: dict, started: datetime) -> int | None:

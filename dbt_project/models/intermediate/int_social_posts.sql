@@ -34,15 +34,12 @@ rescored as (
 tweets as (
     select * from {{ ref('stg_x__tweets') }}
     {% if is_incremental() %}
-    where
-        coalesce(conversation_id, tweet_id) in (
-            {{ changed_threads(
-                ref('stg_x__tweets'),
-                'coalesce(conversation_id, tweet_id)',
-                'latest_version_id',
-                'x_tweets'
-            ) }}
-        )
+    where {{ in_changed_threads(
+        ref('stg_x__tweets'),
+        'coalesce(conversation_id, tweet_id)',
+        'latest_version_id',
+        'x_tweets'
+    ) }}
     {% endif %}
 ),
 
@@ -53,60 +50,48 @@ brand_x_accounts as (
 comments as (
     select * from {{ ref('stg_facebook__comments') }}
     {% if is_incremental() %}
-    where
-        coalesce(post_id, comment_id) in (
-            {{ changed_threads(
-                ref('stg_facebook__comments'),
-                'coalesce(post_id, comment_id)',
-                'comment_id',
-                'facebook_comments'
-            ) }}
-        )
+    where {{ in_changed_threads(
+        ref('stg_facebook__comments'),
+        'coalesce(post_id, comment_id)',
+        'comment_id',
+        'facebook_comments'
+    ) }}
     {% endif %}
 ),
 
 twcs as (
     select * from {{ ref('stg_twcs__tweets') }}
     {% if is_incremental() %}
-    where
-        coalesce(conversation_id, tweet_id) in (
-            {{ changed_threads(
-                ref('stg_twcs__tweets'),
-                'coalesce(conversation_id, tweet_id)',
-                'tweet_id',
-                'twcs_tweets'
-            ) }}
-        )
+    where {{ in_changed_threads(
+        ref('stg_twcs__tweets'),
+        'coalesce(conversation_id, tweet_id)',
+        'tweet_id',
+        'twcs_tweets'
+    ) }}
     {% endif %}
 ),
 
 forum as (
     select * from {{ ref('stg_discourse__posts') }}
     {% if is_incremental() %}
-    where
-        topic_id in (
-            {{ changed_threads(
-                ref('stg_discourse__posts'),
-                'topic_id',
-                'post_id',
-                'discourse_posts'
-            ) }}
-        )
+    where {{ in_changed_threads(
+        ref('stg_discourse__posts'),
+        'topic_id',
+        'post_id',
+        'discourse_posts'
+    ) }}
     {% endif %}
 ),
 
 jsonl as (
     select * from {{ ref('stg_jsonl__posts') }}
     {% if is_incremental() %}
-    where
-        coalesce(thread_id, post_id) in (
-            {{ changed_threads(
-                ref('stg_jsonl__posts'),
-                'coalesce(thread_id, post_id)',
-                'jsonl_post_key',
-                'jsonl_posts'
-            ) }}
-        )
+    where {{ in_changed_threads(
+        ref('stg_jsonl__posts'),
+        'coalesce(thread_id, post_id)',
+        'jsonl_post_key',
+        'jsonl_posts'
+    ) }}
     {% endif %}
 ),
 
