@@ -5,10 +5,17 @@ A mart passes when dbt built it, none of its error-level dbt tests failed, and n
 expectation failed, on the mart or upstream. ``warning`` failures publish and are reported.
 Every gate run writes one row to ``audit.gate_results`` and one row per failed expectation (with
 its observed value) to ``audit.gate_failures``, and renders GX Data Docs (see ``docs``).
+
+Rows validated once are not validated again: when the published version of the mart passed the
+same row-local checks (see ``checks.tag``) without a failure, those checks run on the rows the
+candidate changed (``candidate EXCEPT ALL published``, materialized in ``gate_scratch``), and
+the checks of the whole table (keys, volume, freshness, null rates, references) on the candidate.
+Contacts of customers changed since then are looked for in every row.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -24,6 +31,8 @@ from social360 import db, warehouse
 log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 5
+SCRATCH_SCHEMA = "gate_scratch"
+CONTACTS = "staging.stg_crm__customers"
 
 
 @dataclass
@@ -54,6 +63,9 @@ class GateResult:
     reference_time: str | None = None
     candidate_relid: int | None = None
     duration_seconds: float | None = None
+    row_checks: str | None = None  # fingerprint of the row-local checks this gate ran
+    contacts_through: datetime | None = None  # newest customer contact the checks knew
+    changed_rows: int | None = None  # rows the row-local checks read; None: every row
 
     @property
     def errors(self) -> list[Failure]:
@@ -82,10 +94,11 @@ class Target:
     suite_name: str
     expectations: list
     upstream: bool
+    rows_of: str | None = None  # the table whose changed rows this target holds
 
     @property
     def relation(self) -> str:
-        return f"{self.schema}.{self.table}"
+        return self.rows_of or f"{self.schema}.{self.table}"
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -269,7 +282,8 @@ def run_targets(url: str, targets: list[Target], *, mart: str, run_name: str,
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
     outcomes = []
     for target in targets:
-        asset = source.add_table_asset(name=target.relation, table_name=target.table, schema_name=target.schema)
+        asset = source.add_table_asset(name=f"{target.schema}.{target.table}", table_name=target.table,
+                                       schema_name=target.schema)
         batch = asset.add_batch_definition_whole_table("whole_table")
         suite = context.suites.add(gx.ExpectationSuite(name=target.suite_name, expectations=target.expectations))
         definition = context.validation_definitions.add(
@@ -323,11 +337,123 @@ def _dbt_failures(mart: str, dbt_outcome: dict[str, Any]) -> tuple[int, list[Fai
     return evaluated, failures
 
 
+# --- validating only the rows a candidate changed ----------------------------------------------
+
+
+def row_checks_fingerprint(expectations: list) -> str:
+    """A digest of a suite's row-local checks (kind, arguments, severity)."""
+    from expectations.checks import is_row_local
+
+    configs = sorted(json.dumps(e.configuration.to_json_dict(), sort_keys=True, default=str)
+                     for e in expectations if is_row_local(e))
+    return hashlib.sha256("\n".join(configs).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PublishedValidation:
+    """The gate that let the published version of a mart through."""
+
+    relid: int
+    row_checks: str | None
+    contacts_through: datetime | None
+    clean: bool  # no check failed, not even a warning
+
+
+def _published_validation(conn: Any, mart: str) -> PublishedValidation | None:
+    row = conn.execute(
+        "SELECT g.candidate_relid, g.row_checks, g.contacts_through, g.failed_errors + g.failed_warnings = 0 "
+        "FROM audit.publish_log p JOIN audit.gate_results g ON g.run_id = p.run_id AND g.mart = p.mart AND g.success "
+        "WHERE p.mart = %s AND p.published ORDER BY p.id DESC, g.id DESC LIMIT 1",
+        (mart,),
+    ).fetchone()
+    return PublishedValidation(*row) if row and row[0] is not None else None
+
+
+def _contacts_through(conn: Any, existing: frozenset[str]) -> datetime | None:
+    if CONTACTS not in existing:
+        return None
+    schema, table = CONTACTS.split(".")
+    if not conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                        "AND column_name = 'extracted_at'", (schema, table)).fetchone():
+        return None
+    return conn.execute(f"SELECT max(extracted_at) FROM {CONTACTS}").fetchone()[0]
+
+
+def _materialize_changed_rows(conn: Any, schema: str, mart: str, run_id: str, validated_relid: int) -> tuple[str, int] | None:
+    """The candidate's rows its published version does not hold, as a table in ``gate_scratch``;
+    None if the published table is no longer the one that gate validated."""
+    table = f"{mart}__{hashlib.sha1(run_id.encode()).hexdigest()[:10]}"
+    with conn.transaction():
+        conn.execute(sql.SQL("LOCK TABLE marts.{} IN ACCESS SHARE MODE").format(sql.Identifier(mart)))
+        if conn.execute("SELECT to_regclass(%s)::oid::bigint", (f'marts."{mart}"',)).fetchone()[0] != validated_relid:
+            return None
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCRATCH_SCHEMA)))
+        scratch = sql.Identifier(SCRATCH_SCHEMA, table)
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
+        cursor = conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS SELECT * FROM {} EXCEPT ALL SELECT * FROM {}").format(
+            scratch, sql.Identifier(schema, mart), sql.Identifier("marts", mart)))
+        count = cursor.rowcount
+    conn.commit()  # GX reads it on connections of its own
+    return table, count
+
+
+def _drop_scratch(conn: Any, targets: list[Target]) -> None:
+    for target in targets:
+        if target.rows_of:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target.schema, target.table)))
+    conn.commit()
+
+
+def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: Any, columns: dict,
+                  run_id: str | None, lookback_minutes: float) -> tuple[list[Target], int | None]:
+    """The mart's suite as one target on the whole candidate, or split in two: the row-local checks
+    on the rows changed since the published version, the rest on the whole candidate. Returns the
+    targets and the number of changed rows (None: every row is validated)."""
+    from datetime import timedelta
+
+    from expectations import checks
+    from expectations.suites import MARTS, _sev
+
+    whole = [Target(schema, mart, f"{mart}_suite", expectations, upstream=False)]
+    if schema != db.CANDIDATE_SCHEMA or not run_id:
+        return whole, None
+    published = _published_validation(conn, mart)
+    pii = any((e.meta or {}).get("check") == "pii" for e in expectations)
+    reason = None
+    if published is None:
+        reason = "no validated published version"
+    elif published.row_checks != row_checks_fingerprint(expectations):
+        reason = "the row checks differ from those the published version passed"
+    elif not published.clean:
+        reason = "the published version passed with failed checks"
+    elif list(columns.get(f"{schema}.{mart}", {}).items()) != list(columns.get(f"marts.{mart}", {}).items()):
+        reason = "the candidate's columns differ from the published version's"
+    elif pii and published.contacts_through is None:
+        reason = "unknown which customer contacts the published version was checked against"
+    changed = None if reason else _materialize_changed_rows(conn, schema, mart, run_id, published.relid)
+    if changed is None:
+        log.info("%s: validating every row (%s)", mart, reason or "the published table changed")
+        return whole, None
+    table, count = changed
+    row_local = [e for e in expectations if checks.is_row_local(e)]
+    table_level = [e for e in expectations if not checks.is_row_local(e)]
+    if pii:
+        since = published.contacts_through - timedelta(minutes=lookback_minutes)
+        table_level.append(checks.no_customer_pii(ctx.text_columns(), CONTACTS, _sev(ctx, MARTS[mart], "pii"),
+                                                  since=since))
+    return [Target(schema, mart, f"{mart}_suite", table_level, upstream=False),
+            Target(SCRATCH_SCHEMA, table, f"{mart}_changed_rows_suite", row_local, upstream=False,
+                   rows_of=f"{schema}.{mart}")], count
+
+
 def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str | None = None,
              schema: str = db.CANDIDATE_SCHEMA, run_id: str | None = None, as_of: str | datetime | None = None,
              config: gate_config.GateConfig | None = None, upstream: bool = True,
-             data_docs: bool = True) -> GateResult:
-    """Run the gate for one candidate mart (nothing is recorded: see :func:`record`)."""
+             data_docs: bool = True, lookback_minutes: float = 60) -> GateResult:
+    """Run the gate for one candidate mart (nothing is recorded: see :func:`record`).
+
+    ``lookback_minutes``: how late a landed customer row may commit (as for dbt's incremental
+    models); contacts landed that long before the last validation are looked for again."""
     from expectations.suites import MARTS, SuiteContext, build_suite, spec_for
 
     started = time.monotonic()
@@ -356,7 +482,8 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
                               duration_seconds=round(time.monotonic() - started, 2))
         upstream_relations = [r for r in (_upstream(mart) if upstream else []) if r in existing]
         relations = [(schema, mart)] + [tuple(r.split(".", 1)) for r in upstream_relations]
-        columns = _columns(conn, relations + [LANDED_POSTS])  # type: ignore[arg-type]
+        columns = _columns(conn, relations + [LANDED_POSTS, ("marts", mart)])  # type: ignore[arg-type]
+        contacts_through = _contacts_through(conn, existing)
         landed = landed_posts_sql(columns.get(".".join(LANDED_POSTS), {}))
         reference = reference_time(conn, schema, as_of)
         previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
@@ -366,7 +493,8 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
         for relation, (count, relation_failures) in reused.items():
             evaluated += count
             failures += relation_failures
-        targets = []
+        targets: list[Target] = []
+        changed_rows = fingerprint = None
         for rel_schema, table in relations:
             relation = f"{rel_schema}.{table}"
             if relation in reused:
@@ -376,18 +504,25 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
                                previous_rows=previous if spec is MARTS[mart] else None,
                                reference_time=reference, config=cfg, landed_posts=landed)
             expectations = build_suite(spec, ctx)
-            if expectations:
-                targets.append(Target(rel_schema, table, f"{relation}_suite" if relation != f"{schema}.{mart}"
-                                      else f"{mart}_suite", expectations, upstream=spec is not MARTS[mart]))
-        outcomes, docs_url = run_targets(url, targets, mart=mart, run_name=run_id or f"adhoc-{int(time.time())}",
-                                         data_docs=data_docs)
-        reusable = set(_reusable(upstream_relations))
-        for target, outcome in outcomes:
-            target_failures = _failures(target, outcome, conn)
-            evaluated += len(outcome.results)
-            failures += target_failures
-            if run_id and target.relation in reusable:
-                _remember_validation(conn, run_id, target.relation, len(outcome.results), target_failures)
+            if spec is MARTS[mart]:
+                fingerprint = row_checks_fingerprint(expectations)
+                mart_targets, changed_rows = _mart_targets(conn, schema, mart, expectations, ctx, columns, run_id,
+                                                           lookback_minutes)
+                targets += mart_targets
+            elif expectations:
+                targets.append(Target(rel_schema, table, f"{relation}_suite", expectations, upstream=True))
+        try:
+            outcomes, docs_url = run_targets(url, targets, mart=mart, run_name=run_id or f"adhoc-{int(time.time())}",
+                                             data_docs=data_docs)
+            reusable = set(_reusable(upstream_relations))
+            for target, outcome in outcomes:
+                target_failures = _failures(target, outcome, conn)
+                evaluated += len(outcome.results)
+                failures += target_failures
+                if run_id and target.relation in reusable:
+                    _remember_validation(conn, run_id, target.relation, len(outcome.results), target_failures)
+        finally:
+            _drop_scratch(conn, targets)
 
     success = not any(f.severity == "error" for f in failures)
     return GateResult(
@@ -396,6 +531,9 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
         reference_time=reference.isoformat() if reference else None,
         candidate_relid=relid,
         duration_seconds=round(time.monotonic() - started, 2),
+        row_checks=fingerprint,
+        contacts_through=contacts_through,
+        changed_rows=changed_rows,
     )
 
 
@@ -406,15 +544,17 @@ def record(result: GateResult, run_id: str, *, url: str | None = None) -> int:
             """
             INSERT INTO audit.gate_results
                 (run_id, mart, suite, success, evaluated, failed_errors, failed_warnings, failures, row_count,
-                 data_docs_url, relations, reference_time, candidate_relid, duration_seconds)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)
+                 data_docs_url, relations, reference_time, candidate_relid, duration_seconds, row_checks,
+                 contacts_through, changed_rows)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             RETURNING id
             """,
             (
                 run_id, result.mart, result.suite, result.success, result.evaluated, len(result.errors),
                 len(result.warnings), json.dumps([asdict(f) for f in result.failures], default=str),
                 result.row_count, result.data_docs_url, result.relations, result.reference_time,
-                result.candidate_relid, result.duration_seconds,
+                result.candidate_relid, result.duration_seconds, result.row_checks, result.contacts_through,
+                result.changed_rows,
             ),
         ).fetchone()[0]
         with conn.cursor() as cur:

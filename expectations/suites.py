@@ -127,12 +127,8 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
     if present and len(present) == len(spec.key):
         out += checks.key(spec.key, sev("key"))
     if spec.grain and all(ctx.has(c) for c in spec.grain):
-        g = checks.gxe()
-        grain = (g.ExpectColumnValuesToBeUnique(column=spec.grain[0], description=f"one row per {spec.grain[0]}")
-                 if len(spec.grain) == 1 else
-                 g.ExpectCompoundColumnsToBeUnique(column_list=list(spec.grain),
-                                                   description=f"one row per ({', '.join(spec.grain)})"))
-        out.append(checks.tag(grain, "key", sev("key")))
+        label = spec.grain[0] if len(spec.grain) == 1 else f"({', '.join(spec.grain)})"
+        out.append(checks.unique(spec.grain, f"one row per {label}", "key", sev("key")))
     out += [checks.not_null(c, sev("not_null")) for c in spec.not_null if ctx.has(c)]
     out += [checks.value_range(c, lo, hi, sev("range")) for c, (lo, hi) in spec.ranges.items() if ctx.has(c)]
     out += [checks.labels(c, allowed, sev("labels")) for c, allowed in spec.labels.items() if ctx.has(c)]
@@ -187,7 +183,7 @@ def _sentiment_counts_add_up(ctx: SuiteContext, spec: TableSpec) -> list:
         "SELECT * FROM {batch} WHERE positive_count + neutral_count + negative_count <> scored_post_count "
         "OR scored_post_count > post_count",
         "labels add up to the scored posts", "custom", _sev(ctx, spec, "custom"),
-        show=("sentiment_key", "post_count", "scored_post_count"),
+        show=("sentiment_key", "post_count", "scored_post_count"), rows=True,
     )]
 
 
@@ -197,14 +193,14 @@ def _answered_flag_matches(ctx: SuiteContext, spec: TableSpec) -> list:
     return [checks.sql_check(
         "SELECT * FROM {batch} WHERE is_answered IS DISTINCT FROM (first_response_at IS NOT NULL)",
         "is_answered exactly when there is a first response", "custom", _sev(ctx, spec, "custom"),
-        show=("post_key", "is_answered", "first_response_at"),
+        show=("post_key", "is_answered", "first_response_at"), rows=True,
     )]
 
 
 def _raw_payload_is_object(ctx: SuiteContext, spec: TableSpec) -> list:
     return [checks.sql_check(
         "SELECT * FROM {batch} WHERE jsonb_typeof(payload) <> 'object'",
-        "payload is a JSON object", "custom", _sev(ctx, spec, "custom"), show=("native_id",),
+        "payload is a JSON object", "custom", _sev(ctx, spec, "custom"), show=("native_id",), rows=True,
     )]
 
 

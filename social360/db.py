@@ -84,6 +84,7 @@ CREATE SCHEMA IF NOT EXISTS audit;
 CREATE SCHEMA IF NOT EXISTS marts;
 CREATE SCHEMA IF NOT EXISTS marts_candidate;
 CREATE SCHEMA IF NOT EXISTS retired;
+CREATE SCHEMA IF NOT EXISTS gate_scratch;
 
 CREATE TABLE IF NOT EXISTS raw.extract_state (
     source      text        NOT NULL,
@@ -154,6 +155,10 @@ ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS relations text[];
 ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS reference_time timestamptz;
 ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS candidate_relid bigint;
 ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS duration_seconds real;
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS row_checks text;
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS contacts_through timestamptz;
+ALTER TABLE audit.gate_results ADD COLUMN IF NOT EXISTS changed_rows bigint;
+COMMENT ON COLUMN audit.gate_results.changed_rows IS 'Rows of the candidate its published version did not hold, on which the row-local checks ran; null when every row was validated.';
 CREATE INDEX IF NOT EXISTS gate_results_run_idx ON audit.gate_results (run_id, mart);
 ALTER TABLE audit.publish_log ADD COLUMN IF NOT EXISTS attempts integer;
 

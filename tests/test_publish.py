@@ -45,7 +45,7 @@ def test_a_failing_check_blocks_only_its_mart_and_keeps_the_previous_version(pub
     summary = pipeline.build_models(as_of=AS_OF)
     with psycopg.connect(url) as conn:  # a bad build: a duplicated row in the candidate
         conn.execute("INSERT INTO marts_candidate.mart_sentiment SELECT * FROM marts_candidate.mart_sentiment LIMIT 1")
-    with pytest.raises(pipeline.GateFailed, match="expect_column_values_to_be_unique") as blocked:
+    with pytest.raises(pipeline.GateFailed, match="key sentiment_key is unique") as blocked:
         pipeline.gate("mart_sentiment", summary, "run-2")
     assert "sentiment_key" in str(blocked.value)
     assert _snapshot(url, "mart_sentiment") == before

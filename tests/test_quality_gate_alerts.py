@@ -93,7 +93,7 @@ def test_an_unreachable_webhook_never_fails_the_caller(monkeypatch):
 
 
 def test_the_failure_callback_names_the_dag_task_and_blocked_checks(webhook):
-    blocked = ("gate blocked publishing: mart_sentiment: blocked by expect_column_values_to_be_unique("
+    blocked = ("gate blocked publishing: mart_sentiment: blocked by unexpected_rows_count("
                "key sentiment_key is unique) (observed: 2)")
     ti = SimpleNamespace(dag_id="customer360_build", task_id="gate_mart_sentiment", try_number=1,
                          log_url="http://localhost:8080/log")

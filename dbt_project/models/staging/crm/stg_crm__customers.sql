@@ -16,7 +16,8 @@ renamed as (
         payload ->> 'country' as country,
         nullif(lower(ltrim(trim(payload ->> 'twitter_handle'), '@')), '') as twitter_handle,
         cast(payload ->> 'created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> 'updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> 'updated_at' as timestamp with time zone) as updated_at,
+        extracted_at
     from source
     where not is_deleted
 )
