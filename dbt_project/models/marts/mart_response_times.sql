@@ -45,7 +45,12 @@ final as (
         sla.first_response_at is not null as is_answered,
         waits.resolved_at,
         waits.requester_wait_minutes,
-        sla.measured_at
+        -- the build's as-of time: unanswered posts are measured again by every build (answered ones
+        -- keep the measurement of the build that last changed them, which their values do not depend on)
+        coalesce(
+            max(case when sla.first_response_at is null then sla.measured_at end) over (),
+            {{ as_of() }}
+        ) as measured_at
     from sla
     inner join posts on sla.post_key = posts.post_key
     inner join conversations on sla.post_key = conversations.post_key

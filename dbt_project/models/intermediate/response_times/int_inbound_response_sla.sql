@@ -1,6 +1,22 @@
+{{ config(
+    materialized='incremental',
+    unique_key='post_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook=[
+        "delete from {{ this }} as sla where not exists (select from {{ ref('int_conversations') }} as c"
+        ~ " where c.post_key = sla.post_key and c.needs_response)",
+    ],
+) }}
 {#- Per inbound post that needs a response: its priority, SLA target and support schedule, the
     calendar and business minutes until the first response (or until the build's as-of time while
-    unanswered), and when the SLA falls due. -#}
+    unanswered), and when the SLA falls due.
+
+    Incremental: a row is measured again when anything it is computed from differs from what it
+    was computed from (its customer, priority, receipt, first response, or the schedules and
+    targets, whose seeds are fingerprinted in rules_version), and on every run while unanswered
+    (it is measured against the build's as-of time). Rows of posts that no longer need a response
+    are deleted by the post-hook. -#}
 with
 
 conversations as (
@@ -20,12 +36,31 @@ schedules as (
     select * from {{ ref('support_schedules') }}
 ),
 
+schedule_hours as (
+    select * from {{ ref('support_schedule_hours') }}
+),
+
+holidays as (
+    select * from {{ ref('support_holidays') }}
+),
+
 sla_targets as (
     select * from {{ ref('sla_targets') }}
 ),
 
 intervals as (
     select * from {{ ref('int_support_schedule_intervals') }}
+),
+
+rules_version as (
+    select
+        md5(concat_ws(
+            '#',
+            (select string_agg(cast(s as text), '|' order by cast(s as text)) from schedules as s),
+            (select string_agg(cast(h as text), '|' order by cast(h as text)) from schedule_hours as h),
+            (select string_agg(cast(d as text), '|' order by cast(d as text)) from holidays as d),
+            (select string_agg(cast(t as text), '|' order by cast(t as text)) from sla_targets as t)
+        )) as rules_version
 ),
 
 posts as (
@@ -52,8 +87,10 @@ with_rules as (
         coalesce(channel_target.target_minutes, default_target.target_minutes) as sla_target_minutes,
         coalesce(channel_target.in_business_hours, default_target.in_business_hours) as sla_in_business_hours,
         -- the span measured: until the first response, or until now while unanswered
-        greatest(coalesce(posts.first_response_at, posts.measured_at), posts.received_at) as measured_until
+        greatest(coalesce(posts.first_response_at, posts.measured_at), posts.received_at) as measured_until,
+        rules_version.rules_version
     from posts
+    cross join rules_version
     left join schedules as channel_schedule on posts.channel = channel_schedule.channel
     left join schedules as default_schedule on default_schedule.channel = '*'
     left join sla_targets as channel_target
@@ -61,6 +98,26 @@ with_rules as (
     left join sla_targets as default_target
         on default_target.channel = '*' and posts.priority = default_target.priority
 ),
+
+{% if is_incremental() %}
+to_measure as (
+    select with_rules.*
+    from with_rules
+    left join {{ this }} as previous on with_rules.post_key = previous.post_key
+    where
+        previous.post_key is null
+        or with_rules.first_response_at is null
+        or previous.first_response_at is distinct from with_rules.first_response_at
+        or previous.received_at is distinct from with_rules.received_at
+        or previous.customer_id is distinct from with_rules.customer_id
+        or previous.priority is distinct from with_rules.priority
+        or previous.rules_version is distinct from with_rules.rules_version
+),
+{% else %}
+to_measure as (
+    select * from with_rules
+),
+{% endif %}
 
 -- the business clock: each opening interval with the open minutes of its schedule before it ----------
 
@@ -100,14 +157,14 @@ moments as (
         schedule_id,
         'received' as moment,
         received_at as moment_at
-    from with_rules
+    from to_measure
     union all
     select
         post_key,
         schedule_id,
         'measured_until' as moment,
         measured_until as moment_at
-    from with_rules
+    from to_measure
 ),
 
 moments_among_intervals as (
@@ -179,13 +236,13 @@ business_overlaps as (
 
 due_readings as (
     select
-        with_rules.post_key,
-        with_rules.schedule_id,
-        business_overlaps.received_business_minute + with_rules.sla_target_minutes as due_minute,
+        to_measure.post_key,
+        to_measure.schedule_id,
+        business_overlaps.received_business_minute + to_measure.sla_target_minutes as due_minute,
         0 as is_interval_end
-    from with_rules
-    inner join business_overlaps on with_rules.post_key = business_overlaps.post_key
-    where with_rules.sla_in_business_hours
+    from to_measure
+    inner join business_overlaps on to_measure.post_key = business_overlaps.post_key
+    where to_measure.sla_in_business_hours
     union all
     select
         null as post_key,
@@ -227,26 +284,27 @@ business_due as (
 
 final as (
     select
-        with_rules.post_key,
-        with_rules.channel,
-        with_rules.customer_id,
-        with_rules.priority,
-        with_rules.schedule_id,
-        with_rules.received_at,
-        with_rules.first_response_at,
-        with_rules.measured_at,
-        with_rules.sla_target_minutes,
-        with_rules.sla_in_business_hours,
-        cast({{ minutes_between('with_rules.received_at', 'with_rules.measured_until') }} as numeric(14, 2))
+        to_measure.post_key,
+        to_measure.channel,
+        to_measure.customer_id,
+        to_measure.priority,
+        to_measure.schedule_id,
+        to_measure.received_at,
+        to_measure.first_response_at,
+        to_measure.measured_at,
+        to_measure.sla_target_minutes,
+        to_measure.sla_in_business_hours,
+        to_measure.rules_version,
+        cast({{ minutes_between('to_measure.received_at', 'to_measure.measured_until') }} as numeric(14, 2))
             as elapsed_calendar_minutes,
         cast(coalesce(business_overlaps.business_minutes, 0) as numeric(14, 2)) as elapsed_business_minutes,
         case
-            when with_rules.sla_in_business_hours then business_due.sla_due_at
-            else {{ dbt.dateadd('minute', 'with_rules.sla_target_minutes', 'with_rules.received_at') }}
+            when to_measure.sla_in_business_hours then business_due.sla_due_at
+            else {{ dbt.dateadd('minute', 'to_measure.sla_target_minutes', 'to_measure.received_at') }}
         end as sla_due_at
-    from with_rules
-    left join business_overlaps on with_rules.post_key = business_overlaps.post_key
-    left join business_due on with_rules.post_key = business_due.post_key
+    from to_measure
+    left join business_overlaps on to_measure.post_key = business_overlaps.post_key
+    left join business_due on to_measure.post_key = business_due.post_key
 )
 
 select * from final
