@@ -160,6 +160,12 @@ def incremental_run(late: list, as_of: str) -> dict:
     with db.connect() as conn:
         visible = conn.execute("SELECT count(*) FROM marts.mart_response_times WHERE post_id = ANY(%s)",
                                ([row[1] for row in late],)).fetchone()[0]
+        gates = conn.execute(
+            "SELECT mart, duration_seconds, changed_rows, row_count FROM audit.gate_results "
+            "WHERE run_id = 'bench-increment' ORDER BY id").fetchall()
+    for mart, seconds, changed, rows in gates:
+        read = "every row" if changed is None else f"{changed:,} changed rows"
+        print(f"  gate {mart}: {seconds:.1f} s, row checks on {read} of {rows:,}", flush=True)
     return {"extract": extract_seconds, **stages, "freshness_seconds": fresh, "new_rows_visible": visible,
             "newest_post": newest}
 

@@ -412,7 +412,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: An
     from datetime import timedelta
 
     from expectations import checks
-    from expectations.suites import MARTS, _sev
+    from expectations.suites import MARTS, contacts_landed_since
 
     whole = [Target(schema, mart, f"{mart}_suite", expectations, upstream=False)]
     if schema != db.CANDIDATE_SCHEMA or not run_id:
@@ -439,8 +439,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: An
     table_level = [e for e in expectations if not checks.is_row_local(e)]
     if pii:
         since = published.contacts_through - timedelta(minutes=lookback_minutes)
-        table_level.append(checks.no_customer_pii(ctx.text_columns(), CONTACTS, _sev(ctx, MARTS[mart], "pii"),
-                                                  since=since))
+        table_level.append(contacts_landed_since(MARTS[mart], ctx, CONTACTS, since))
     return [Target(schema, mart, f"{mart}_suite", table_level, upstream=False),
             Target(SCRATCH_SCHEMA, table, f"{mart}_changed_rows_suite", row_local, upstream=False,
                    rows_of=f"{schema}.{mart}")], count

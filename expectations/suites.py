@@ -151,6 +151,12 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
     return out
 
 
+def contacts_landed_since(spec: TableSpec, ctx: SuiteContext, customers: str, since: datetime):
+    """The privacy check of ``spec`` for the contacts of customers landed after ``since`` only
+    (rows validated earlier were checked against the contacts known then)."""
+    return checks.no_customer_pii(ctx.text_columns(), customers, _sev(ctx, spec, "pii"), since=since)
+
+
 def _freshness(spec: TableSpec, ctx: SuiteContext, severity: str) -> list:
     """Two levels. Past ``warn_after_hours`` before the build: a warning (a quiet channel, a stopped
     extractor, a historical dump: the numbers are right but old). Past ``error_after_hours`` behind
