@@ -374,6 +374,24 @@ def test_every_row_is_validated_when_the_row_checks_changed(base, use_databases)
     assert [f.relation for f in strict.errors] == ["marts_candidate.mart_response_times"]
 
 
+def test_rows_that_cannot_be_compared_are_all_validated(base, use_databases):
+    """A column type without equality (json) cannot be diffed: every row is validated instead."""
+    from expectations import gate
+
+    url = use_databases.warehouse_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        _restore(conn, SENTIMENT)
+        for schema in ("marts", "marts_candidate"):
+            conn.execute(f"ALTER TABLE {schema}.mart_sentiment ADD COLUMN notes json DEFAULT '{{}}'")
+    try:
+        result = gate.validate(SENTIMENT, run_id="json-column", as_of=AS_OF, data_docs=False)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE marts.mart_sentiment DROP COLUMN notes")
+    assert result.success and result.changed_rows is None
+    assert _scratch_tables(url) == []
+
+
 def test_a_new_customer_contact_is_found_in_rows_validated_before(base, use_databases):
     """A row that passed the privacy check can fail it once its digits become a customer's phone
     number: contacts landed since the last validation are looked for in every row."""
