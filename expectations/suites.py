@@ -50,10 +50,13 @@ class SuiteContext:
 
 
     def customer_tables(self) -> list[str]:
-        """dim_customers of this build (candidate) and the published one: a customer id is valid if it
-        resolves in either, as it will once this build's dim_customers is published."""
-        wanted = [f"{self.schema}.dim_customers", "marts.dim_customers"]
-        return [t for t in dict.fromkeys(wanted) if t in self.existing_tables]
+        """This build's customers and the published dim_customers: a customer id is valid if it
+        resolves in either, as it will once this build's dim_customers is published. This build's
+        are read from ``staging.stg_crm__customers`` (dim_customers has one row per customer there),
+        not from the candidate dim_customers, which its own publish task may move into ``marts``
+        while this check runs (gates and publishes of different marts run in parallel)."""
+        wanted = ["staging.stg_crm__customers", "marts.dim_customers"]
+        return [t for t in wanted if t in self.existing_tables]
 
     def has(self, column: str) -> bool:
         """Whether the table has ``column`` (assumed when the columns are not known)."""

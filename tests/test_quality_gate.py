@@ -392,6 +392,29 @@ def test_rows_that_cannot_be_compared_are_all_validated(base, use_databases):
     assert _scratch_tables(url) == []
 
 
+def test_a_customer_reference_survives_dim_customers_being_published_meanwhile(base, use_databases, monkeypatch):
+    """Gates and publishes of different marts run in parallel: the candidate dim_customers can be
+    moved into marts between the building of a suite and its queries."""
+    from expectations import gate
+
+    url = use_databases.warehouse_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        _restore(conn, RESPONSES)
+        conn.execute("DROP TABLE IF EXISTS marts_candidate.dim_customers")
+        conn.execute("CREATE TABLE marts_candidate.dim_customers AS TABLE marts.dim_customers")
+    run_targets = gate.run_targets
+
+    def publish_dim_customers_first(*args, **kwargs):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TABLE marts_candidate.dim_customers")
+        return run_targets(*args, **kwargs)
+
+    monkeypatch.setattr(gate, "run_targets", publish_dim_customers_first)
+    result = gate.validate(RESPONSES, run_id="dim-published-meanwhile", as_of=AS_OF, data_docs=False)
+    assert result.success, result.message()
+    assert not [f for f in result.failures if f.check == "reference"]
+
+
 def test_a_new_customer_contact_is_found_in_rows_validated_before(base, use_databases):
     """A row that passed the privacy check can fail it once its digits become a customer's phone
     number: contacts landed since the last validation are looked for in every row."""
