@@ -1,6 +1,6 @@
 """Run the benchmarks: ``python -m bench [--scale N]`` (``make bench SCALE=N``).
 
-The default sizes finish in about six minutes on 2 cores; ``SCALE=10`` runs the pipeline at
+The default sizes finish in about seven minutes on 2 cores; ``SCALE=10`` runs the pipeline at
 1,000,000 posts (100,000 customers, 500,000 orders), the size docs/BENCHMARKS.md reports. The
 gate benchmark runs last, on the marts the pipeline benchmark published."""
 
