@@ -154,9 +154,13 @@ def key(columns: tuple[str, ...], severity: str) -> list:
     g = gxe()
     checks = [tag(g.ExpectColumnValuesToNotBeNull(column=c, description=f"key {c} is not null"), "key", severity,
                   rows=True) for c in columns]
-    label = columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
-    checks.append(unique(columns, f"key {label} is unique", "key", severity))
+    checks.append(unique(columns, f"key {columns_label(columns)} is unique", "key", severity))
     return checks
+
+
+def columns_label(columns: tuple[str, ...]) -> str:
+    """``a`` for one column, ``(a, b)`` for several, as descriptions name them."""
+    return columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
 
 
 def unique(columns: tuple[str, ...], description: str, check: str, severity: str):

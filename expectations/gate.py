@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
@@ -28,6 +28,7 @@ from psycopg import sql
 
 from expectations import config as gate_config
 from social360 import db, warehouse
+from social360.config import LOOKBACK_MINUTES
 
 log = logging.getLogger(__name__)
 
@@ -370,12 +371,9 @@ def _published_validation(conn: Any, mart: str) -> PublishedValidation | None:
     return PublishedValidation(*row) if row and row[0] is not None else None
 
 
-def _contacts_through(conn: Any, existing: frozenset[str]) -> datetime | None:
-    if CONTACTS not in existing:
-        return None
-    schema, table = CONTACTS.split(".")
-    if not conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                        "AND column_name = 'extracted_at'", (schema, table)).fetchone():
+def _contacts_through(conn: Any, columns: dict[str, dict[str, Any]]) -> datetime | None:
+    """When the newest customer version the privacy checks will read landed."""
+    if "extracted_at" not in columns.get(CONTACTS, {}):
         return None
     return conn.execute(f"SELECT max(extracted_at) FROM {CONTACTS}").fetchone()[0]
 
@@ -388,7 +386,6 @@ def _materialize_changed_rows(conn: Any, schema: str, mart: str, run_id: str, va
         conn.execute(sql.SQL("LOCK TABLE marts.{} IN ACCESS SHARE MODE").format(sql.Identifier(mart)))
         if conn.execute("SELECT to_regclass(%s)::oid::bigint", (f'marts."{mart}"',)).fetchone()[0] != validated_relid:
             return None
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCRATCH_SCHEMA)))
         scratch = sql.Identifier(SCRATCH_SCHEMA, table)
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
         try:
@@ -409,13 +406,12 @@ def _drop_scratch(conn: Any, targets: list[Target]) -> None:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target.schema, target.table)))
 
 
-def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: Any, columns: dict,
-                  run_id: str | None, lookback_minutes: float) -> tuple[list[Target], int | None]:
+def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, fingerprint: str, ctx: Any,
+                  columns: dict, run_id: str | None, lookback_minutes: float) -> tuple[list[Target], int | None]:
     """The mart's suite as one target on the whole candidate, or split in two: the row-local checks
-    on the rows changed since the published version, the rest on the whole candidate. Returns the
-    targets and the number of changed rows (None: every row is validated)."""
-    from datetime import timedelta
-
+    (whose fingerprint is ``fingerprint``) on the rows changed since the published version, the
+    rest on the whole candidate. Returns the targets and the number of changed rows (None: every
+    row is validated)."""
     from expectations import checks
     from expectations.suites import MARTS, contacts_landed_since
 
@@ -427,7 +423,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: An
     reason = None
     if published is None:
         reason = "no validated published version"
-    elif published.row_checks != row_checks_fingerprint(expectations):
+    elif published.row_checks != fingerprint:
         reason = "the row checks differ from those the published version passed"
     elif not published.clean:
         reason = "the published version passed with failed checks"
@@ -453,7 +449,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, ctx: An
 def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str | None = None,
              schema: str = db.CANDIDATE_SCHEMA, run_id: str | None = None, as_of: str | datetime | None = None,
              config: gate_config.GateConfig | None = None, upstream: bool = True,
-             data_docs: bool = True, lookback_minutes: float = 60) -> GateResult:
+             data_docs: bool = True, lookback_minutes: float = LOOKBACK_MINUTES) -> GateResult:
     """Run the gate for one candidate mart (nothing is recorded: see :func:`record`).
 
     ``lookback_minutes``: how late a landed customer row may commit (as for dbt's incremental
@@ -488,8 +484,9 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
                               duration_seconds=round(time.monotonic() - started, 2))
         upstream_relations = [r for r in (_upstream(mart) if upstream else []) if r in existing]
         relations = [(schema, mart)] + [tuple(r.split(".", 1)) for r in upstream_relations]
-        columns = _columns(conn, relations + [LANDED_POSTS, ("marts", mart)])  # type: ignore[arg-type]
-        contacts_through = _contacts_through(conn, existing)
+        columns = _columns(conn, relations + [LANDED_POSTS, ("marts", mart),  # type: ignore[arg-type]
+                                              tuple(CONTACTS.split("."))])
+        contacts_through = _contacts_through(conn, columns)
         landed = landed_posts_sql(columns.get(".".join(LANDED_POSTS), {}))
         reference = reference_time(conn, schema, as_of)
         previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
@@ -512,8 +509,8 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
             expectations = build_suite(spec, ctx)
             if spec is MARTS[mart]:
                 fingerprint = row_checks_fingerprint(expectations)
-                mart_targets, changed_rows = _mart_targets(conn, schema, mart, expectations, ctx, columns, run_id,
-                                                           lookback_minutes)
+                mart_targets, changed_rows = _mart_targets(conn, schema, mart, expectations, fingerprint, ctx,
+                                                           columns, run_id, lookback_minutes)
                 targets += mart_targets
             elif expectations:
                 targets.append(Target(rel_schema, table, f"{relation}_suite", expectations, upstream=True))

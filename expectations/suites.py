@@ -130,8 +130,7 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
     if present and len(present) == len(spec.key):
         out += checks.key(spec.key, sev("key"))
     if spec.grain and all(ctx.has(c) for c in spec.grain):
-        label = spec.grain[0] if len(spec.grain) == 1 else f"({', '.join(spec.grain)})"
-        out.append(checks.unique(spec.grain, f"one row per {label}", "key", sev("key")))
+        out.append(checks.unique(spec.grain, f"one row per {checks.columns_label(spec.grain)}", "key", sev("key")))
     out += [checks.not_null(c, sev("not_null")) for c in spec.not_null if ctx.has(c)]
     out += [checks.value_range(c, lo, hi, sev("range")) for c, (lo, hi) in spec.ranges.items() if ctx.has(c)]
     out += [checks.labels(c, allowed, sev("labels")) for c, allowed in spec.labels.items() if ctx.has(c)]

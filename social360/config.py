@@ -17,6 +17,11 @@ WAREHOUSE_DB = "warehouse"
 CRM_DB = "crm"
 DEMO_SOCIAL_DB = "social_demo"
 
+# How late a landed row may commit: dbt's incremental models re-read that much before their newest
+# row (var ``incremental_lookback_minutes``, the same default in the ``latest_version`` macro), and
+# the gates look again for customer contacts landed that long before their last validation.
+LOOKBACK_MINUTES = 60
+
 
 def home() -> Path:
     """The directory holding all local state, created on first use."""

@@ -105,12 +105,6 @@ def enrich() -> dict[str, int]:
     return score_new_posts()
 
 
-# How late a landed row may commit: dbt's incremental models re-read that much before their newest
-# row (var ``incremental_lookback_minutes``, the same default), and the gates look again for
-# customer contacts landed that long before their last validation.
-DEFAULT_LOOKBACK_MINUTES = 60
-
-
 def build_models(*, as_of: str | None = None, full_refresh: bool = False,
                  dbt_vars: dict[str, Any] | None = None) -> dict[str, Any]:
     """``dbt build`` of every model; returns per-model outcome for the gates."""
@@ -120,7 +114,9 @@ def build_models(*, as_of: str | None = None, full_refresh: bool = False,
     result = dbt_runner.build(vars=variables or None, full_refresh=full_refresh)
     if result.error:
         raise RuntimeError(f"dbt build could not run: {result.error}")
-    lookback = variables.get("incremental_lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
+    from social360.config import LOOKBACK_MINUTES
+
+    lookback = variables.get("incremental_lookback_minutes", LOOKBACK_MINUTES)
     return {**result.summary(), "as_of": as_of, "slowest": result.slowest(), "lookback_minutes": lookback}
 
 
@@ -135,10 +131,11 @@ def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str, *, as_of: s
     """
     from expectations import gate as gx_gate
     from social360 import publish
+    from social360.config import LOOKBACK_MINUTES
 
     outcome = (dbt_summary or {}).get("models", {}).get(mart) if dbt_summary else None
     result = gx_gate.validate(mart, dbt_outcome=outcome, run_id=run_id, as_of=as_of or (dbt_summary or {}).get("as_of"),
-                              lookback_minutes=(dbt_summary or {}).get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES))
+                              lookback_minutes=(dbt_summary or {}).get("lookback_minutes", LOOKBACK_MINUTES))
     gx_gate.record(result, run_id)
     if not result.success:
         docs = f" [data docs: {result.data_docs_url}]" if result.data_docs_url else ""

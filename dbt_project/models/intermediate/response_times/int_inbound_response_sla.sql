@@ -55,11 +55,10 @@ intervals as (
 rules_version as (
     select
         md5(concat_ws(
-            '#',
-            (select string_agg(cast(s as text), '|' order by cast(s as text)) from schedules as s),
-            (select string_agg(cast(h as text), '|' order by cast(h as text)) from schedule_hours as h),
-            (select string_agg(cast(d as text), '|' order by cast(d as text)) from holidays as d),
-            (select string_agg(cast(t as text), '|' order by cast(t as text)) from sla_targets as t)
+            '#'
+            {%- for seed in ['schedules', 'schedule_hours', 'holidays', 'sla_targets'] %},
+            (select string_agg(cast(r as text), '|' order by cast(r as text)) from {{ seed }} as r)
+            {%- endfor %}
         )) as rules_version
 ),
 
