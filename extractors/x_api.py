@@ -7,8 +7,8 @@ Per brand account and stream (``mentions``, ``brand_tweets``), one run:
    keeping the same ``since_id``; ``meta.newest_id`` of the *first* page becomes the new
    cursor, saved with the *last* page (so a run that dies mid-walk re-reads, never skips);
 2. re-reads a ``start_time`` lookback window (late-indexed posts; landing makes re-reads free);
-3. re-hydrates the stream's recent tweets with ``GET /2/tweets?ids=`` so deletions
-   (``resource-not-found`` partial errors) land as deleted versions.
+3. re-hydrates the latest version of the stream's recent tweets with ``GET /2/tweets?ids=`` so
+   deletions (``resource-not-found`` partial errors) land as deleted versions.
 
 Edits get a new id whose ``edit_history_tweet_ids[0]`` is the original (staging keys on it).
 A 429 is waited out until ``x-rate-limit-reset``; a 429 ``usage-capped`` or a 401 stops the
@@ -225,10 +225,12 @@ class XExtractor(ApiExtractor):
         rows = conn.execute(
             """
             SELECT native_id, payload, context FROM (
-                SELECT DISTINCT ON (native_id) native_id, payload, context, is_deleted, source_updated_at, run_id
-                FROM raw.x_tweets
-                WHERE context ->> 'brand_user_id' = %s AND context ->> 'stream' = %s
-                ORDER BY native_id, source_updated_at DESC NULLS LAST, loaded_seq DESC
+                SELECT DISTINCT ON (chain) native_id, payload, context, is_deleted, source_updated_at, run_id
+                FROM (SELECT *, coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id) AS chain
+                      FROM raw.x_tweets
+                      WHERE context ->> 'brand_user_id' = %s AND context ->> 'stream' = %s) AS versions
+                ORDER BY chain, source_updated_at DESC NULLS LAST, length(native_id) DESC, native_id DESC,
+                         loaded_seq DESC
             ) AS latest
             WHERE NOT is_deleted AND source_updated_at >= %s AND run_id <> %s
             ORDER BY native_id

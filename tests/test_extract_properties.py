@@ -27,7 +27,7 @@ from tests.conftest import create_databases
 from tests.fakes.base import FakeClock
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.facebook import FakeGraphApi
-from tests.fakes.harness import (BRAND_PAGE, BRAND_X, X_CHAIN, cursor, discourse_world, facebook_world, latest,
+from tests.fakes.harness import (BRAND_PAGE, BRAND_X, X_VERSIONS, cursor, discourse_world, facebook_world, latest,
                                  reset_raw, run_discourse, run_facebook, run_x, x_world)
 from tests.fakes.x_api import FakeXApi
 
@@ -72,7 +72,7 @@ def _x_cursor_holds(url: str, fake: FakeXApi) -> None:
 
 
 def _x_mirrors(url: str, fake: FakeXApi) -> None:
-    versions = latest(url, "x_tweets", X_CHAIN)
+    versions = latest(url, "x_tweets", **X_VERSIONS)
     source = fake.live_tweets()
     assert set(source) <= set(versions), "a tweet of the source is missing"
     for chain, (native_id, payload, deleted) in versions.items():
@@ -87,6 +87,7 @@ def _x_mirrors(url: str, fake: FakeXApi) -> None:
 @given(seed=st.integers(0, 10_000), schedules=SCHEDULES)
 @example(seed=1, schedules=DIES_THEN_CHANGES)
 @example(seed=2, schedules=EVERY_TRANSPORT_FAULT)
+@example(seed=27, schedules=[[None, "edit", "edit"]])  # two edits of one tweet seen in one run
 def test_x_raw_mirrors_the_source_under_random_faults(use_databases, seed, schedules):
     url = use_databases.warehouse_url
     reset_raw(url)
@@ -174,6 +175,7 @@ def _discourse_mirrors(url: str, fake: FakeDiscourse) -> None:
 @example(seed=1, schedules=DIES_THEN_CHANGES)
 @example(seed=2, schedules=EVERY_TRANSPORT_FAULT)
 @example(seed=8661, schedules=[[None, "throttle", "delete"]])  # a post deleted while the first run walks
+@example(seed=0, schedules=[[None, "delete", "token_expired"]])  # a post deleted, then the run dies
 def test_discourse_raw_mirrors_the_source_under_random_faults(use_databases, seed, schedules):
     url = use_databases.warehouse_url
     reset_raw(url)

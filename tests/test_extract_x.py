@@ -12,7 +12,7 @@ import pytest
 from extractors import http
 from social360 import pipeline
 from tests.fakes.base import FakeClock
-from tests.fakes.harness import BRAND_X, X_CHAIN, cursor, latest, live, raw_rows, run_x, x_world
+from tests.fakes.harness import BRAND_X, X_VERSIONS, cursor, latest, live, raw_rows, run_x, x_world
 from tests.fakes.x_api import FakeXApi
 
 
@@ -33,7 +33,7 @@ def test_mentions_and_brand_replies_land_once_with_their_context(databases, fake
     x_world(fake, mentions=12, reply_every=2)
     results = run_x(fake, "run-1")
     assert [r.status for r in results] == ["ok", "ok"]
-    stored = live(databases.warehouse_url, "x_tweets", X_CHAIN)
+    stored = live(databases.warehouse_url, "x_tweets", **X_VERSIONS)
     assert {k: v["id"] for k, v in stored.items()} == _source_ids(fake)
     assert len(stored) == 12 + 6
 
@@ -80,7 +80,7 @@ def test_cursor_moves_only_after_the_last_page_is_stored(databases, fake):
     assert len(partial) == 10  # two pages of five landed and stay
 
     run_x(fake, "run-2")
-    stored = live(databases.warehouse_url, "x_tweets", X_CHAIN)
+    stored = live(databases.warehouse_url, "x_tweets", **X_VERSIONS)
     assert {k: v["id"] for k, v in stored.items()} == _source_ids(fake)
     assert len(raw_rows(databases.warehouse_url, "x_tweets")) == len(stored)  # nothing landed twice
 
@@ -90,11 +90,11 @@ def test_a_mention_arriving_mid_walk_is_read_by_the_next_run(databases, fake):
     fake.schedule(None, None, "insert")  # while the client reads page 2, someone mentions the brand
     run_x(fake, "run-1")
     newest = max(fake.timeline(BRAND_X, "mentions"), key=lambda t: int(t.id))
-    stored = live(databases.warehouse_url, "x_tweets", X_CHAIN)
+    stored = live(databases.warehouse_url, "x_tweets", **X_VERSIONS)
     assert newest.id not in stored  # not on any page of this walk...
     assert int(cursor(databases.warehouse_url, "x", f"{BRAND_X}:mentions")["since_id"]) < int(newest.id)
     run_x(fake, "run-2")
-    assert newest.id in live(databases.warehouse_url, "x_tweets", X_CHAIN)  # ...but never skipped
+    assert newest.id in live(databases.warehouse_url, "x_tweets", **X_VERSIONS)  # ...but never skipped
 
 
 def test_429_waits_until_the_reset_in_the_headers(databases, fake):
@@ -106,7 +106,7 @@ def test_429_waits_until_the_reset_in_the_headers(databases, fake):
     reset = int(throttled.reply_headers["x-rate-limit-reset"])
     assert retry.at >= reset  # the client slept until the window reset, then retried
     assert retry.status == 200
-    assert live(databases.warehouse_url, "x_tweets", X_CHAIN).keys() == _source_ids(fake).keys()
+    assert live(databases.warehouse_url, "x_tweets", **X_VERSIONS).keys() == _source_ids(fake).keys()
 
 
 def test_a_spent_window_paces_the_next_request_without_a_429(databases):
@@ -167,7 +167,7 @@ def test_edits_and_deletions_are_recorded_not_lost(databases, fake):
     fake.clock.advance(120)
     run_x(fake, "run-2")
 
-    versions = latest(databases.warehouse_url, "x_tweets", X_CHAIN)
+    versions = latest(databases.warehouse_url, "x_tweets", **X_VERSIONS)
     native_id, payload, is_deleted = versions[edited.id]
     assert native_id == new_version.id and not is_deleted
     assert payload["text"].endswith("(edited: it is worse)")
@@ -183,7 +183,7 @@ def test_server_errors_timeouts_and_truncated_json_are_retried(databases, fake):
     x_world(fake, mentions=10)
     fake.schedule(None, "server_error", None, "timeout", "truncated", None, "server_error", "truncated")
     run_x(fake, "run-1")
-    assert {k: v["id"] for k, v in live(databases.warehouse_url, "x_tweets", X_CHAIN).items()} == _source_ids(fake)
+    assert {k: v["id"] for k, v in live(databases.warehouse_url, "x_tweets", **X_VERSIONS).items()} == _source_ids(fake)
     assert {r.fault for r in fake.requests} >= {"server_error", "timeout", "truncated"}
 
 

@@ -2,15 +2,18 @@
 
     In an incremental model only the objects with a version landed since the model's newest
     `extracted_at` (less the late-commit lookback, var `incremental_lookback_minutes`) are read,
-    all their versions, so the winner is picked as in a full build. -#}
-{% macro latest_version(relation, partition_by='native_id') %}
+    all their versions, so the winner is picked as in a full build.
+
+    `then_by` orders versions that share a `source_updated_at` (two edits within one second)
+    before the landing order decides: a re-read of an older version lands after a newer one. -#}
+{% macro latest_version(relation, partition_by='native_id', then_by=none) %}
     select *
     from (
         select
             *,
             row_number() over (
                 partition by {{ partition_by }}
-                order by source_updated_at desc nulls last, loaded_seq desc
+                order by source_updated_at desc nulls last, {% if then_by %}{{ then_by }}, {% endif %}loaded_seq desc
             ) as _version_rank
         from {{ relation }}
         {% if is_incremental() %}

@@ -124,23 +124,29 @@ def run_discourse(fake: FakeDiscourse, run_id: str, **client_overrides) -> list:
 # --- reading the raw layer --------------------------------------------------------------------
 
 
-def latest(url: str, table: str, key: str = "native_id") -> dict[str, tuple[str, dict, bool]]:
-    """Latest version per ``key`` (an SQL expression), as staging picks it: (native_id, payload, is_deleted)."""
+def latest(url: str, table: str, key: str = "native_id", then_by: str = "") -> dict[str, tuple[str, dict, bool]]:
+    """Latest version per ``key`` (an SQL expression), as staging picks it: (native_id, payload, is_deleted).
+
+    ``then_by`` breaks ties of ``source_updated_at`` before the landing order, as the staging
+    model's ``latest_version(then_by=...)`` does."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             f"""
             SELECT DISTINCT ON ({key}) {key}, native_id, payload, is_deleted FROM raw.{table}
-            ORDER BY {key}, source_updated_at DESC NULLS LAST, loaded_seq DESC
+            ORDER BY {key}, source_updated_at DESC NULLS LAST, {then_by + ", " if then_by else ""}loaded_seq DESC
             """
         ).fetchall()
     return {k: (native_id, payload, deleted) for k, native_id, payload, deleted in rows}
 
 
-def live(url: str, table: str, key: str = "native_id") -> dict[str, dict]:
-    return {k: payload for k, (_n, payload, deleted) in latest(url, table, key).items() if not deleted}
+def live(url: str, table: str, key: str = "native_id", then_by: str = "") -> dict[str, dict]:
+    return {k: payload for k, (_n, payload, deleted) in latest(url, table, key, then_by).items() if not deleted}
 
 
+# stg_x__tweets: one row per edit chain (its original id); within a second the greater id is newer
 X_CHAIN = "coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)"
+X_NEWER_FIRST = "length(native_id) DESC, native_id DESC"
+X_VERSIONS = {"key": X_CHAIN, "then_by": X_NEWER_FIRST}
 
 
 def raw_rows(url: str, table: str) -> list[tuple]:

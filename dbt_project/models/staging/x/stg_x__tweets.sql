@@ -9,7 +9,8 @@ with
 source as (
     {{ latest_version(
         source('x', 'x_tweets'),
-        partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)"
+        partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)",
+        then_by="length(native_id) desc, native_id desc"
     ) }}
 ),
 
