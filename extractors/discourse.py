@@ -6,8 +6,8 @@ below it while posts are younger than a lookback window (edits and deletions of 
 are not surfaced by an id-ordered list, so recent posts are re-read; landing makes re-reads
 free). Older posts are swept on a schedule (``sweep_hours``): that run walks on down to the
 lowest stored id, so an old post edited or deleted at the source does not stay stale in raw.
-Stored posts of the walked range (up to the highest id ever stored) that are no longer listed
-are fetched one by one and land as deleted on 404. The cursor (highest id, poll time, last
+Stored posts of the walked range (from the lowest id walked up, whatever run landed them) that
+are no longer listed are fetched one by one and land as deleted on 404. The cursor (highest id, poll time, last
 sweep) is saved after everything it covers.
 
 Discourse answers 429 with ``Retry-After`` (and ``extras.wait_seconds``); both are honoured.
@@ -165,8 +165,8 @@ class DiscourseExtractor(ApiExtractor):
                 raise http.BadRequest("Discourse: /posts.json did not move below `before`; stopping to avoid a loop")
             before = lowest
 
-        if not first_run:
-            self._confirm_missing(conn, lowest or 0, max(top or 0, max_saved), seen, result, run_id)
+        # also on a first run: an earlier first run may have died after landing posts deleted since
+        self._confirm_missing(conn, lowest or 0, seen, result, run_id)
         swept = first_run or sweep_floor is not None  # a first run reads the whole history it keeps
         with conn.transaction():
             save_cursor(conn, SOURCE, stream, {"max_id": max(top or 0, max_saved), "polled_at": started.isoformat(),
@@ -191,21 +191,22 @@ class DiscourseExtractor(ApiExtractor):
         updated = parse_time(post.get("updated_at")) or parse_time(post.get("created_at"))
         return RawRecord(str(post["id"]), post, source_updated_at=updated, context=dict(self.context), is_deleted=deleted)
 
-    def _confirm_missing(self, conn, lowest: int, top: int, seen: set[int], result: StreamResult, run_id: str) -> None:
-        """Stored posts in the walked id range that the list no longer shows: deleted, or just hidden?
+    def _confirm_missing(self, conn, lowest: int, seen: set[int], result: StreamResult, run_id: str) -> None:
+        """Stored posts from ``lowest`` up that the list no longer shows: deleted, or just hidden?
 
-        ``top`` is the highest id ever stored, not the highest listed now: the newest posts may be
-        the deleted ones."""
+        The walk started at the newest listed post, so every stored id above ``lowest`` was in
+        its range, including ids above the newest listed one (the newest posts may be the deleted
+        ones) and posts landed by a run that died before saving its cursor."""
         rows = conn.execute(
             """
             SELECT native_id, payload FROM (
                 SELECT DISTINCT ON (native_id) native_id, payload, is_deleted FROM raw.discourse_posts
                 WHERE context ->> 'forum' = %s AND native_id ~ '^[0-9]+$'
-                  AND native_id::bigint BETWEEN %s AND %s
+                  AND native_id::bigint >= %s
                 ORDER BY native_id, source_updated_at DESC NULLS LAST, loaded_seq DESC
             ) AS latest WHERE NOT is_deleted
             """,
-            (self.config.forum, lowest, top),
+            (self.config.forum, lowest),
         ).fetchall()
         for native_id, payload in rows:
             if int(native_id) in seen:

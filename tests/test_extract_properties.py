@@ -39,7 +39,9 @@ EXPECTED_FAILURES = (http.StopSource, http.RetryableError, httpx.HTTPError)
 # always tried besides the random ones: a run that dies midway, then items changed between runs
 DIES_THEN_CHANGES = [[None, None, "token_expired"], ["delete", "edit", "insert", "delete"]]
 EVERY_TRANSPORT_FAULT = [["throttle", "server_error", None, "timeout", "truncated", "insert"]]
-PROPERTY_SETTINGS = settings(max_examples=15, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+# PROPERTY_EXAMPLES=500 searches deeper than the default run does
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "15")), deadline=None,
+                             phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
