@@ -13,6 +13,7 @@ from social360.catalog import PUBLISHED_MARTS
 from tests.demo_data import NOW, load_demo
 
 AS_OF = NOW.isoformat()
+LATER = (NOW + timedelta(hours=2)).isoformat()  # the increment's build: waiting customers waited longer
 
 
 def _contents(url: str, relation: str, exclude: tuple[str, ...] = ()) -> list[tuple]:
@@ -58,7 +59,7 @@ def test_incremental_build_equals_full_refresh(databases):
                     "(SELECT min(order_id) FROM orders)", (NOW + timedelta(minutes=1),))
     _land_and_score("increment")
     # no lookback: in this test the base build ran seconds ago, and everything would be "late"
-    summary = pipeline.build_models(as_of=AS_OF, dbt_vars={"incremental_lookback_minutes": 0})
+    summary = pipeline.build_models(as_of=LATER, dbt_vars={"incremental_lookback_minutes": 0})
     assert summary["success"], summary
     url = databases.warehouse_url
     with psycopg.connect(url) as conn:
@@ -71,10 +72,15 @@ def test_incremental_build_equals_full_refresh(databases):
     incremental = {m: _contents(url, f"marts_candidate.{m}") for m in PUBLISHED_MARTS}
     incremental_posts = _contents(url, "intermediate.int_social_posts", exclude=("built_at",))
     incremental_interactions = _contents(url, "intermediate.int_interactions", exclude=("source_changed_at",))
+    # build stamps: an answered post keeps the measurement of the build that last changed it
+    incremental_waits = _contents(url, "intermediate.int_conversation_waits", exclude=("thread_built_at",))
+    incremental_sla = _contents(url, "intermediate.int_inbound_response_sla", exclude=("measured_at",))
 
-    summary = pipeline.build_models(as_of=AS_OF, full_refresh=True)
+    summary = pipeline.build_models(as_of=LATER, full_refresh=True)
     assert summary["success"], summary
     for mart in PUBLISHED_MARTS:
         assert _contents(url, f"marts_candidate.{mart}") == incremental[mart], mart
     assert _contents(url, "intermediate.int_social_posts", exclude=("built_at",)) == incremental_posts
     assert _contents(url, "intermediate.int_interactions", exclude=("source_changed_at",)) == incremental_interactions
+    assert _contents(url, "intermediate.int_conversation_waits", exclude=("thread_built_at",)) == incremental_waits
+    assert _contents(url, "intermediate.int_inbound_response_sla", exclude=("measured_at",)) == incremental_sla

@@ -16,6 +16,7 @@
     last ran, and the threads of their parents and replies (a dump may put a reply in another
     thread than its parent); answers are found among those threads' posts and their parents and
     replies, which is every post a rebuilt row depends on. -#}
+{%- set incremental = is_incremental_with(['posts_built_at']) %}
 with
 
 posts as (
@@ -43,7 +44,7 @@ threaded as (
     from posts
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 changed as (
     select
         channel,

@@ -8,6 +8,7 @@
     replies, support tickets, orders. Incremental: social rows that int_social_posts rebuilt since
     this model last ran, tickets and orders changed since then (minus a lookback); deleted posts stay
     as rows flagged `is_deleted` so that a deletion replaces the row it deletes. -#}
+{%- set incremental = is_incremental_with(['source_kind', 'source_changed_at']) %}
 with
 
 posts as (
@@ -26,7 +27,7 @@ orders as (
     select * from {{ ref('stg_crm__orders') }}
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 watermarks as (
     select
         coalesce(
@@ -62,7 +63,7 @@ social as (
     from posts
     inner join conversations on posts.post_key = conversations.post_key
     left join posts as answered on conversations.answers_post_key = answered.post_key
-    {% if is_incremental() %}
+    {% if incremental %}
     where posts.built_at > (select watermarks.social_after from watermarks)
     {% endif %}
 ),
@@ -86,7 +87,7 @@ support as (
         false as is_deleted,
         tickets.updated_at as source_changed_at
     from tickets
-    {% if is_incremental() %}
+    {% if incremental %}
     where tickets.updated_at > (select watermarks.crm_after from watermarks)
     {% endif %}
 ),
@@ -110,7 +111,7 @@ purchases as (
         false as is_deleted,
         orders.updated_at as source_changed_at
     from orders
-    {% if is_incremental() %}
+    {% if incremental %}
     where orders.updated_at > (select watermarks.crm_after from watermarks)
     {% endif %}
 ),

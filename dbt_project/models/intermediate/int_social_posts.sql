@@ -12,9 +12,10 @@
     The threads are picked in each staging table before anything is joined, so the work follows
     the size of the change, not of the history.
     `dbt build --full-refresh` rebuilds everything and gives the same rows. -#}
+{%- set incremental = is_incremental_with(['changed_at']) %}
 with
 
-{% if is_incremental() %}
+{% if incremental %}
 watermark as (
     select
         coalesce(max(changed_at), cast('1970-01-01' as timestamp with time zone))
@@ -33,7 +34,7 @@ rescored as (
 
 tweets as (
     select * from {{ ref('stg_x__tweets') }}
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ in_changed_threads(
         ref('stg_x__tweets'),
         'coalesce(conversation_id, tweet_id)',
@@ -49,7 +50,7 @@ brand_x_accounts as (
 
 comments as (
     select * from {{ ref('stg_facebook__comments') }}
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ in_changed_threads(
         ref('stg_facebook__comments'),
         'coalesce(post_id, comment_id)',
@@ -61,7 +62,7 @@ comments as (
 
 twcs as (
     select * from {{ ref('stg_twcs__tweets') }}
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ in_changed_threads(
         ref('stg_twcs__tweets'),
         'coalesce(conversation_id, tweet_id)',
@@ -73,7 +74,7 @@ twcs as (
 
 forum as (
     select * from {{ ref('stg_discourse__posts') }}
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ in_changed_threads(
         ref('stg_discourse__posts'),
         'topic_id',
@@ -85,7 +86,7 @@ forum as (
 
 jsonl as (
     select * from {{ ref('stg_jsonl__posts') }}
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ in_changed_threads(
         ref('stg_jsonl__posts'),
         'coalesce(thread_id, post_id)',

@@ -1,15 +1,53 @@
+{{ config(
+    materialized='incremental',
+    unique_key='thread_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook=[
+        "delete from {{ this }} as waits where not exists (select from {{ ref('int_conversations') }} as c"
+        ~ " where c.post_key = waits.post_key and c.thread_key = waits.thread_key and c.needs_response)",
+    ],
+) }}
 {#- Per inbound post: how long the customer has waited on the brand from this post on, and when the
     conversation was resolved.
 
     A customer "turn" starts with an inbound post that follows a brand post (or opens the thread),
     as Zendesk counts net-new end-user comments; each turn waits until the next brand post in the
     thread (or the build's as-of time). A thread is resolved at its last brand post when no customer
-    post follows it. -#}
+    post follows it.
+
+    Incremental: a thread is measured again (all its rows replaced) when a post of it was rebuilt
+    by int_conversations since (thread_built_at), and on every run while a customer post of it has
+    no brand post after it (awaits_brand: its waits grow with the as-of time). Rows of posts that
+    no longer need a response, or moved to another thread, are deleted by the post-hook. -#}
+{%- set incremental = is_incremental_with(['awaits_brand', 'thread_built_at']) %}
 with
 
-conversations as (
+all_conversations as (
     select * from {{ ref('int_conversations') }}
 ),
+
+{% if incremental %}
+threads_to_measure as (
+    select thread_key from all_conversations
+    where posts_built_at > (
+        select coalesce(max(previous.thread_built_at), cast('1970-01-01' as timestamp with time zone))
+        from {{ this }} as previous
+    )
+    union
+    select previous.thread_key from {{ this }} as previous
+    where previous.awaits_brand
+),
+
+conversations as (
+    select * from all_conversations
+    where thread_key in (select threads_to_measure.thread_key from threads_to_measure)
+),
+{% else %}
+conversations as (
+    select * from all_conversations
+),
+{% endif %}
 
 ordered as (
     select
@@ -18,6 +56,7 @@ ordered as (
         is_brand_post,
         needs_response,
         created_at,
+        posts_built_at,
         lag(is_brand_post) over (partition by thread_key order by created_at, post_key) as previous_is_brand,
         min(case when is_brand_post then created_at end) over (
             partition by thread_key
@@ -31,8 +70,10 @@ thread_ends as (
     select
         thread_key,
         max(case when is_brand_post then created_at end) as last_brand_at,
-        max(case when not is_brand_post then created_at end) as last_customer_at
-    from conversations
+        {{ dbt.bool_or('not is_brand_post and next_brand_at is null') }} as awaits_brand,
+        max(case when not is_brand_post then created_at end) as last_customer_at,
+        max(posts_built_at) as thread_built_at
+    from ordered
     group by thread_key
 ),
 
@@ -69,6 +110,8 @@ final as (
             when thread_ends.last_brand_at >= coalesce(thread_ends.last_customer_at, thread_ends.last_brand_at)
                 then thread_ends.last_brand_at
         end as resolved_at,
+        thread_ends.awaits_brand,
+        thread_ends.thread_built_at,
         turns.needs_response
     from turns
     inner join thread_ends on turns.thread_key = thread_ends.thread_key
@@ -78,6 +121,8 @@ select
     post_key,
     thread_key,
     requester_wait_minutes,
-    resolved_at
+    resolved_at,
+    awaits_brand,
+    thread_built_at
 from final
 where needs_response

@@ -17,6 +17,7 @@
     targets, whose seeds are fingerprinted in rules_version), and on every run while unanswered
     (it is measured against the build's as-of time). Rows of posts that no longer need a response
     are deleted by the post-hook. -#}
+{%- set incremental = is_incremental_with(['rules_version']) %}
 with
 
 conversations as (
@@ -98,7 +99,7 @@ with_rules as (
         on default_target.channel = '*' and posts.priority = default_target.priority
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 to_measure as (
     select with_rules.*
     from with_rules
