@@ -204,10 +204,11 @@ def _initdb(state: ServerState) -> None:
         )
     finally:
         pwfile.unlink(missing_ok=True)
-    # Tuned for one small machine running the pipeline and its tests side by side.
+    # Tuned for one small machine running the pipeline and its tests side by side; work_mem lets
+    # the larger models' joins and sorts stay in memory (dbt runs two at a time).
     with open(pgdata / "postgresql.auto.conf", "a") as conf:
         conf.write(
-            "\nmax_connections = 200\nshared_buffers = '256MB'\nwork_mem = '32MB'\n"
+            "\nmax_connections = 200\nshared_buffers = '256MB'\nwork_mem = '128MB'\n"
             "maintenance_work_mem = '256MB'\nfsync = on\nsynchronous_commit = off\n"
             "unix_socket_directories = ''\nlisten_addresses = '127.0.0.1'\n"
             "timezone = 'UTC'\nlog_min_messages = warning\n"

@@ -7,6 +7,12 @@ posts as (
     select * from {{ ref('int_social_posts') }}
 ),
 
+-- a second name for the posts, read for the id of the first response: a CTE read twice would be
+-- materialized whole (every column of every post) before the joins
+responses as (
+    select * from {{ ref('int_social_posts') }}
+),
+
 conversations as (
     select * from {{ ref('int_conversations') }}
 ),
@@ -17,6 +23,14 @@ sla as (
 
 waits as (
     select * from {{ ref('int_conversation_waits') }}
+),
+
+-- the build's as-of time: unanswered posts are measured again by every build (answered ones keep
+-- the measurement of the build that last changed them, which their values do not depend on)
+latest_measurement as (
+    select max(measured_at) as measured_at
+    from {{ ref('int_inbound_response_sla') }}
+    where first_response_at is null
 ),
 
 final as (
@@ -45,16 +59,11 @@ final as (
         sla.first_response_at is not null as is_answered,
         waits.resolved_at,
         waits.requester_wait_minutes,
-        -- the build's as-of time: unanswered posts are measured again by every build (answered ones
-        -- keep the measurement of the build that last changed them, which their values do not depend on)
-        coalesce(
-            max(case when sla.first_response_at is null then sla.measured_at end) over (),
-            {{ as_of() }}
-        ) as measured_at
+        coalesce((select latest_measurement.measured_at from latest_measurement), {{ as_of() }}) as measured_at
     from sla
     inner join posts on sla.post_key = posts.post_key
     inner join conversations on sla.post_key = conversations.post_key
-    left join posts as responses on conversations.first_response_post_key = responses.post_key
+    left join responses on conversations.first_response_post_key = responses.post_key
     left join waits on sla.post_key = waits.post_key
 )
 
