@@ -13,13 +13,56 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-_SESSION_HOME = Path(os.environ.get("SOCIAL360_TEST_HOME") or tempfile.mkdtemp(prefix="social360-test-"))
+_HOME_PREFIX = "social360-test-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def remove_abandoned_homes(parent: Path, *, min_age_seconds: float = 600) -> list[Path]:
+    """Delete the homes of earlier sessions killed before their teardown (a timeout, a second
+    Ctrl-C): neither their pytest process nor their server runs any more, and each can hold
+    gigabytes. A home younger than ``min_age_seconds`` may be a session starting up: kept."""
+    removed = []
+    for home in parent.glob(_HOME_PREFIX + "*"):
+        try:
+            if time.time() - home.stat().st_mtime < min_age_seconds:
+                continue
+        except OSError:
+            continue
+        owners = [_pid_in(home / "session.pid"), _pid_in(home / "warehouse" / "pgdata" / "postmaster.pid")]
+        if any(pid is not None and _alive(pid) for pid in owners):
+            continue
+        shutil.rmtree(home, ignore_errors=True)
+        removed.append(home)
+    return removed
+
+
+if not os.environ.get("SOCIAL360_TEST_HOME"):
+    remove_abandoned_homes(Path(tempfile.gettempdir()))
+_SESSION_HOME = Path(os.environ.get("SOCIAL360_TEST_HOME") or tempfile.mkdtemp(prefix=_HOME_PREFIX))
+(_SESSION_HOME / "session.pid").write_text(str(os.getpid()))
 os.environ["SOCIAL360_HOME"] = str(_SESSION_HOME)
 _EXTERNAL_SERVER = os.environ.pop("WAREHOUSE_URL", None)
 for _var in ("CRM_URL", "DEMO_SOCIAL_URL", "SOCIAL360_SOURCES", "AIRFLOW_CONN_WAREHOUSE"):
@@ -57,8 +100,12 @@ def server():
     yield admin
     if not _EXTERNAL_SERVER:
         warehouse.down()
-        if not os.environ.get("SOCIAL360_TEST_HOME"):
-            shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The session's home goes with it (after every fixture's teardown), unless SOCIAL360_TEST_HOME chose it."""
+    if not os.environ.get("SOCIAL360_TEST_HOME"):
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 def create_databases(admin_url: str) -> TestDatabases:
