@@ -58,7 +58,13 @@ final as (
         end as is_sla_breached,
         sla.first_response_at is not null as is_answered,
         waits.resolved_at,
-        waits.requester_wait_minutes,
+        cast(
+            waits.closed_wait_minutes
+            + coalesce({{ minutes_between(
+                'waits.waiting_since', 'greatest(' ~ as_of() ~ ', waits.waiting_since)'
+            ) }}, 0)
+            as numeric(14, 2)
+        ) as requester_wait_minutes,
         coalesce((select latest_measurement.measured_at from latest_measurement), {{ as_of() }}) as measured_at
     from sla
     inner join posts on sla.post_key = posts.post_key

@@ -8,19 +8,20 @@
         ~ " where c.post_key = waits.post_key and c.thread_key = waits.thread_key and c.needs_response)",
     ],
 ) }}
-{#- Per inbound post: how long the customer has waited on the brand from this post on, and when the
-    conversation was resolved.
+{#- Per inbound post: the customer's wait on the brand from this post on, in two parts that do not
+    depend on the build's as-of time (mart_response_times adds them up at its as-of time), and
+    when the conversation was resolved.
 
     A customer "turn" starts with an inbound post that follows a brand post (or opens the thread),
     as Zendesk counts net-new end-user comments; each turn waits until the next brand post in the
-    thread (or the build's as-of time). A thread is resolved at its last brand post when no customer
-    post follows it.
+    thread. Turns already answered are over (closed_wait_minutes); only the last turn can still
+    be waiting, and then every earlier post's wait grows with it from waiting_since. A thread is
+    resolved at its last brand post when no customer post follows it.
 
     Incremental: a thread is measured again (all its rows replaced) when a post of it was rebuilt
-    by int_conversations since (thread_built_at), and on every run while a customer post of it has
-    no brand post after it (awaits_brand: its waits grow with the as-of time). Rows of posts that
-    no longer need a response, or moved to another thread, are deleted by the post-hook. -#}
-{%- set incremental = is_incremental_with(['awaits_brand', 'thread_built_at']) %}
+    by int_conversations since (thread_built_at). Rows of posts that no longer need a response, or
+    moved to another thread, are deleted by the post-hook. -#}
+{%- set incremental = is_incremental_with(['closed_wait_minutes', 'waiting_since', 'thread_built_at']) %}
 with
 
 all_conversations as (
@@ -34,9 +35,6 @@ threads_to_measure as (
         select coalesce(max(previous.thread_built_at), cast('1970-01-01' as timestamp with time zone))
         from {{ this }} as previous
     )
-    union
-    select previous.thread_key from {{ this }} as previous
-    where previous.awaits_brand
 ),
 
 conversations as (
@@ -70,8 +68,9 @@ thread_ends as (
     select
         thread_key,
         max(case when is_brand_post then created_at end) as last_brand_at,
-        {{ dbt.bool_or('not is_brand_post and next_brand_at is null') }} as awaits_brand,
         max(case when not is_brand_post then created_at end) as last_customer_at,
+        -- the last turn while no brand post follows it: its first post
+        min(case when not is_brand_post and next_brand_at is null then created_at end) as waiting_since,
         max(posts_built_at) as thread_built_at
     from ordered
     group by thread_key
@@ -81,13 +80,10 @@ turns as (
     select
         ordered.*,
         case
-            when not ordered.is_brand_post
-                then {{ minutes_between(
-                    'ordered.created_at',
-                    'greatest(coalesce(ordered.next_brand_at, ' ~ as_of() ~ '), ordered.created_at)'
-                ) }}
+            when not ordered.is_brand_post and ordered.next_brand_at is not null
+                then {{ minutes_between('ordered.created_at', 'greatest(ordered.next_brand_at, ordered.created_at)') }}
             else 0
-        end as own_wait_minutes,
+        end as answered_wait_minutes,
         not ordered.is_brand_post and coalesce(ordered.previous_is_brand, true) as starts_turn
     from ordered
 ),
@@ -96,21 +92,21 @@ final as (
     select
         turns.post_key,
         turns.thread_key,
-        -- the wait from this post to the next brand post, plus every later customer turn's wait
-        cast(
-            turns.own_wait_minutes
-            + coalesce(sum(case when turns.starts_turn then turns.own_wait_minutes else 0 end) over (
-                partition by turns.thread_key
-                order by turns.created_at desc, turns.post_key desc
-                rows between unbounded preceding and 1 preceding
-            ), 0)
-            as numeric(14, 2)
-        ) as requester_wait_minutes,
+        -- this post's wait if answered, plus every later customer turn answered since
+        turns.answered_wait_minutes
+        + coalesce(sum(case when turns.starts_turn then turns.answered_wait_minutes else 0 end) over (
+            partition by turns.thread_key
+            order by turns.created_at desc, turns.post_key desc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as closed_wait_minutes,
+        -- a post of the waiting turn waits from its own time, an earlier one with the turn
+        case
+            when thread_ends.waiting_since is not null then greatest(turns.created_at, thread_ends.waiting_since)
+        end as waiting_since,
         case
             when thread_ends.last_brand_at >= coalesce(thread_ends.last_customer_at, thread_ends.last_brand_at)
                 then thread_ends.last_brand_at
         end as resolved_at,
-        thread_ends.awaits_brand,
         thread_ends.thread_built_at,
         turns.needs_response
     from turns
@@ -120,9 +116,9 @@ final as (
 select
     post_key,
     thread_key,
-    requester_wait_minutes,
+    closed_wait_minutes,
+    waiting_since,
     resolved_at,
-    awaits_brand,
     thread_built_at
 from final
 where needs_response
