@@ -7,8 +7,8 @@ are not surfaced by an id-ordered list, so recent posts are re-read; landing mak
 free). Older posts are swept on a schedule (``sweep_hours``): that run walks on down to the
 lowest stored id, so an old post edited or deleted at the source does not stay stale in raw.
 Stored posts of the walked range (from the lowest id walked up, whatever run landed them) that
-are no longer listed are fetched one by one and land as deleted on 404. The cursor (highest id, poll time, last
-sweep) is saved after everything it covers.
+are no longer listed are fetched one by one and land as deleted on 404. The cursor (highest id,
+poll time, last sweep) is saved after everything it covers.
 
 Discourse answers 429 with ``Retry-After`` (and ``extras.wait_seconds``); both are honoured.
 A bad or revoked API key (403 ``invalid_access``) stops the source with an alert.

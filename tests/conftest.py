@@ -25,11 +25,11 @@ _HOME_PREFIX = "social360-test-"
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: is there such a process (PermissionError: yes, someone else's)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
