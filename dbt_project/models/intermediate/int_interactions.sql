@@ -15,6 +15,12 @@ posts as (
     select * from {{ ref('int_social_posts') }}
 ),
 
+-- the posts again, for the author a reply answers: one CTE read twice would be materialized whole
+-- (every column of every post) before the incremental filter applies
+answered_posts as (
+    select * from {{ ref('int_social_posts') }}
+),
+
 conversations as (
     select * from {{ ref('int_conversations') }}
 ),
@@ -62,7 +68,7 @@ social as (
         posts.built_at as source_changed_at
     from posts
     inner join conversations on posts.post_key = conversations.post_key
-    left join posts as answered on conversations.answers_post_key = answered.post_key
+    left join answered_posts as answered on conversations.answers_post_key = answered.post_key
     {% if incremental %}
     where posts.built_at > (select watermarks.social_after from watermarks)
     {% endif %}

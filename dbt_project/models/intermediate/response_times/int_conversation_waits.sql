@@ -24,13 +24,10 @@
 {%- set incremental = is_incremental_with(['closed_wait_minutes', 'waiting_since', 'thread_built_at']) %}
 with
 
-all_conversations as (
-    select * from {{ ref('int_conversations') }}
-),
-
 {% if incremental %}
-threads_to_measure as (
-    select thread_key from all_conversations
+-- (each CTE reads the model once: a CTE read twice is materialized whole before any filter)
+rebuilt_posts as (
+    select thread_key from {{ ref('int_conversations') }}
     where posts_built_at > (
         select coalesce(max(previous.thread_built_at), cast('1970-01-01' as timestamp with time zone))
         from {{ this }} as previous
@@ -38,12 +35,12 @@ threads_to_measure as (
 ),
 
 conversations as (
-    select * from all_conversations
-    where thread_key in (select threads_to_measure.thread_key from threads_to_measure)
+    select * from {{ ref('int_conversations') }}
+    where thread_key in (select rebuilt_posts.thread_key from rebuilt_posts)
 ),
 {% else %}
 conversations as (
-    select * from all_conversations
+    select * from {{ ref('int_conversations') }}
 ),
 {% endif %}
 
