@@ -8,10 +8,10 @@ import logging
 import os
 from typing import Any
 
+from social360.catalog import PUBLISHED_MARTS
+from social360.config import LOOKBACK_MINUTES
 
 log = logging.getLogger(__name__)
-
-from social360.catalog import PUBLISHED_MARTS
 
 
 class GateFailed(RuntimeError):
@@ -114,8 +114,6 @@ def build_models(*, as_of: str | None = None, full_refresh: bool = False,
     result = dbt_runner.build(vars=variables or None, full_refresh=full_refresh)
     if result.error:
         raise RuntimeError(f"dbt build could not run: {result.error}")
-    from social360.config import LOOKBACK_MINUTES
-
     lookback = variables.get("incremental_lookback_minutes", LOOKBACK_MINUTES)
     return {**result.summary(), "as_of": as_of, "slowest": result.slowest(), "lookback_minutes": lookback}
 
@@ -131,7 +129,6 @@ def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str, *, as_of: s
     """
     from expectations import gate as gx_gate
     from social360 import publish
-    from social360.config import LOOKBACK_MINUTES
 
     outcome = (dbt_summary or {}).get("models", {}).get(mart) if dbt_summary else None
     result = gx_gate.validate(mart, dbt_outcome=outcome, run_id=run_id, as_of=as_of or (dbt_summary or {}).get("as_of"),
