@@ -3,15 +3,15 @@
     python -m enrichment.evaluate              # the report in docs/ANALYTICS.md (markdown)
     python -m enrichment.evaluate --calibrate  # search the neutral band on the dev splits
 
-Data sets (see enrichment/data/README.md):
+Data sets (see evaluation/data/README.md):
 
 - ``vader``: the 4,200 tweets rated by humans in Hutto & Gilbert's VADER paper (MIT), read from
-  ``../shared/data/vader_tweets_ground_truth.tsv``. Gold label from the mean rating (-4..4):
+  ``evaluation/data/vader_tweets_ground_truth.tsv``. Gold label from the mean rating (-4..4):
   positive at >= 0.5, negative at <= -0.5, neutral between. Split 50/50 by a hash of the id.
 - ``care``: 537 customer-care tweets written and labelled by the project
-  (``enrichment/data/care_tweets.tsv``, 40 % dev / 60 % test by a hash of the id).
-- ``twcs``: the 93 tweets of ``../shared/data/twcs_sample.csv`` (real customer-service tweets,
-  CC BY-NC-SA 4.0), labelled by the project (``enrichment/data/twcs_sample_labels.tsv``), split
+  (``evaluation/data/care_tweets.tsv``, 40 % dev / 60 % test by a hash of the id).
+- ``twcs``: the 93 tweets of ``evaluation/data/twcs_sample.csv`` (real customer-service tweets,
+  CC BY-NC-SA 4.0), labelled by the project (``evaluation/data/twcs_sample_labels.tsv``), split
   50/50 by a hash of the id; never used for calibration (its dev half was read for errors).
 """
 
@@ -25,11 +25,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from enrichment.lexicon import DATA, ensure_nltk_data
+from enrichment.lexicon import ensure_nltk_data
 from enrichment.scorer import Scorer
 from enrichment.sentiment import VADER_BAND, SentimentModel
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+EVALUATION_DATA = Path(__file__).resolve().parents[1] / "evaluation" / "data"
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("complaint", "question", "praise", "other")
 GOLD_BAND = 0.5  # |mean human rating| below this is neutral
@@ -45,7 +45,7 @@ class Example:
 
 
 def vader_tweets(path: Path | None = None) -> list[Example]:
-    path = path or SHARED_DATA / "vader_tweets_ground_truth.tsv"
+    path = path or EVALUATION_DATA / "vader_tweets_ground_truth.tsv"
     examples = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -56,14 +56,14 @@ def vader_tweets(path: Path | None = None) -> list[Example]:
     return examples
 
 
-def care_tweets(path: Path = DATA / "care_tweets.tsv") -> list[Example]:
+def care_tweets(path: Path = EVALUATION_DATA / "care_tweets.tsv") -> list[Example]:
     with open(path, encoding="utf-8", newline="") as f:
         rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [Example(r["id"], r["split"], r["text"], r["sentiment"], r["intent"]) for r in rows]
 
 
-def twcs_tweets(path: Path | None = None, labels: Path = DATA / "twcs_sample_labels.tsv") -> list[Example]:
-    path = path or SHARED_DATA / "twcs_sample.csv"
+def twcs_tweets(path: Path | None = None, labels: Path = EVALUATION_DATA / "twcs_sample_labels.tsv") -> list[Example]:
+    path = path or EVALUATION_DATA / "twcs_sample.csv"
     with open(path, encoding="utf-8", newline="") as f:
         text_of = {r["tweet_id"]: r["text"] for r in csv.DictReader(f)}
     with open(labels, encoding="utf-8", newline="") as f:

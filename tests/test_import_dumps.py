@@ -22,7 +22,7 @@ from tests.fakes.base import FakeClock
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.harness import live, raw_rows, run_discourse
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs_sample.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "twcs_sample.csv"
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
 
 
