@@ -266,9 +266,8 @@ def volume(previous_rows: int, min_ratio: float, max_ratio: float, severity: str
     ), "volume", severity)
 
 
-def not_empty(severity: str):
-    return tag(gxe().ExpectTableRowCountToBeBetween(min_value=1, description="the table is not empty"),
-               "not_empty", severity)
+def not_empty(severity: str, description: str = "the table is not empty"):
+    return tag(gxe().ExpectTableRowCountToBeBetween(min_value=1, description=description), "not_empty", severity)
 
 
 # --- integrity and privacy ---------------------------------------------------------------------

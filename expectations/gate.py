@@ -492,6 +492,9 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
         columns = _columns(conn, relations + [LANDED_POSTS, ("marts", mart),  # type: ignore[arg-type]
                                               tuple(CONTACTS.split("."))])
         contacts_through = _contacts_through(conn, columns)
+        from extractors import crm
+
+        crm_configured = crm.is_configured(conn)
         landed = landed_posts_sql(columns.get(".".join(LANDED_POSTS), {}))
         reference = reference_time(conn, schema, as_of)
         previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
@@ -510,7 +513,8 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
             spec = MARTS[mart] if relation == f"{schema}.{mart}" else spec_for(relation)
             ctx = SuiteContext(schema=rel_schema, existing_tables=existing, columns=columns.get(relation, {}),
                                previous_rows=previous if spec is MARTS[mart] else None,
-                               reference_time=reference, config=cfg, landed_posts=landed)
+                               reference_time=reference, config=cfg, landed_posts=landed,
+                               crm_configured=crm_configured)
             expectations = build_suite(spec, ctx)
             if spec is MARTS[mart]:
                 fingerprint = row_checks_fingerprint(expectations)

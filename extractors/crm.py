@@ -89,5 +89,21 @@ def _table_absent(table: CrmTable, result: StreamResult) -> None:
     result.message = f"no CRM table {table.name!r} in the default database {config.CRM_DB!r}: set CRM_URL to sync a CRM"
 
 
+def is_configured(conn: psycopg.Connection) -> bool:
+    """Whether this deployment has a CRM: ``CRM_URL`` is set, CRM rows were ever landed, or the last
+    sync found the CRM's tables. Without one (a conversation dump imported on its own), an empty
+    customer dimension is expected, not a defect."""
+    import os
+
+    if os.environ.get("CRM_URL"):
+        return True
+    if conn.execute("SELECT EXISTS (SELECT FROM raw.crm_customers)").fetchone()[0]:
+        return True
+    row = conn.execute(
+        "SELECT status FROM raw.extract_runs WHERE source = %s ORDER BY finished_at DESC LIMIT 1", (SOURCE,)
+    ).fetchone()
+    return row is not None and row[0] != "absent"
+
+
 def sync_all(run_id: str, **kwargs) -> list[StreamResult]:
     return [sync_table(table, run_id, **kwargs) for table in TABLES]
