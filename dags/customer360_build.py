@@ -1,5 +1,8 @@
 """Build the customer 360 when new raw data lands.
 
+0. `take_build_lock`: one build at a time per warehouse (`social360.build_lock`): while another build
+   runs, wait for it (up to `SOCIAL360_BUILD_LOCK_WAIT_SECONDS`, 600), then skip this whole run
+   (nothing built, validated, recorded or alerted); `release_build_lock` (a teardown) gives it back.
 1. `enrich`: score the sentiment and intent of every new or edited post.
 2. `dbt`: every dbt model, seed and snapshot is a task (astronomer-cosmos, rendered from the parsed
    project) that builds it and runs its tests, with its own retries and logs; tests reading two
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from airflow.sdk import AssetAny, Param, dag, task
+from airflow.sdk import AssetAny, Param, dag, task, teardown
 
 from social360.dbt_airflow import dbt_task_group
 from social360.orchestration import (
@@ -55,36 +58,54 @@ from social360.orchestration import (
     doc_md=__doc__,
 )
 def customer360_build():
-    @task
-    def enrich() -> dict:
-        """Sentiment and intent for every post that is new or edited since its last score."""
-        from social360.pipeline import enrich as score_posts
+    @task.short_circuit(retries=0, ignore_downstream_trigger_rules=True)
+    def take_build_lock(dag_run=None) -> bool:
+        """Wait for any other build of this warehouse; skip the whole run if it is still running."""
+        from social360.pipeline import take_build_lock as take
 
-        return score_posts()
+        return take(dag_run.dag_id, dag_run.run_id)
+
+    @teardown
+    def release_build_lock(dag_run=None) -> None:
+        """Give the build lease back, whatever became of the build."""
+        from social360 import build_lock
+
+        build_lock.release(build_lock.holder_of(dag_run.dag_id, dag_run.run_id))
+
+    @task
+    def enrich(dag_run=None) -> dict:
+        """Sentiment and intent for every post that is new or edited since its last score."""
+        from social360.pipeline import enrich as score_posts, keeping_build_lock
+
+        with keeping_build_lock(dag_run):
+            return score_posts()
 
     @task(retries=0, trigger_rule="all_done", execution_timeout=GATE_TIMEOUT, on_failure_callback=on_gate_blocked)
-    def gate(mart: str, dbt_tasks: dict, run_id: str | None = None, params: dict | None = None, ti=None) -> dict:
+    def gate(mart: str, dbt_tasks: dict, run_id: str | None = None, params: dict | None = None, ti=None,
+             dag_run=None) -> dict:
         """dbt results + Great Expectations suite of one candidate mart; failing blocks its publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from social360.dbt_airflow import RESULTS_XCOM_KEY, MartDbtTasks, mart_outcome
-        from social360.pipeline import GateFailed, gate as run_gate
+        from social360.pipeline import GateFailed, gate as run_gate, keeping_build_lock
 
         def pull(task_id: str):
             return ti.xcom_pull(task_ids=task_id, key=RESULTS_XCOM_KEY)
 
         outcome = mart_outcome(mart, MartDbtTasks(**dbt_tasks), pull)
-        try:
-            return run_gate(mart, {"models": {mart: outcome}}, run_id=run_id, as_of=(params or {}).get("as_of"))
-        except GateFailed as exc:
-            raise AirflowFailException(f"gate blocked publishing: {exc}") from exc
+        with keeping_build_lock(dag_run):
+            try:
+                return run_gate(mart, {"models": {mart: outcome}}, run_id=run_id, as_of=(params or {}).get("as_of"))
+            except GateFailed as exc:
+                raise AirflowFailException(f"gate blocked publishing: {exc}") from exc
 
     @task(execution_timeout=PUBLISH_TIMEOUT)
-    def publish(mart: str, run_id: str | None = None) -> dict:
+    def publish(mart: str, run_id: str | None = None, dag_run=None) -> dict:
         """Swap the validated candidate into `marts` atomically."""
-        from social360.pipeline import publish_mart
+        from social360.pipeline import keeping_build_lock, publish_mart
 
-        return publish_mart(mart, run_id=run_id)
+        with keeping_build_lock(dag_run):
+            return publish_mart(mart, run_id=run_id)
 
     @task(trigger_rule="all_done")
     def summarize() -> dict:
@@ -94,11 +115,13 @@ def customer360_build():
         return published_status()
 
     @task(trigger_rule="all_done")
-    def report() -> str:
+    def report(dag_run=None) -> str:
         """The HTML report from the published marts, under $SOCIAL360_HOME/reports/."""
+        from social360.pipeline import keeping_build_lock
         from social360.report import build_report
 
-        return str(build_report())
+        with keeping_build_lock(dag_run):
+            return str(build_report())
 
     @task(trigger_rule="all_done", retries=0)
     def check_gates(run_id: str | None = None) -> None:
@@ -111,8 +134,9 @@ def customer360_build():
         if blocked:
             raise AirflowFailException("marts not published: " + " | ".join(blocked.values()))
 
+    lock = take_build_lock()
     dbt, mart_tasks = dbt_task_group()
-    enrich() >> dbt
+    lock >> enrich() >> dbt
     published = []
     for mart, asset in MART_ASSETS.items():
         tasks = mart_tasks[mart]
@@ -122,7 +146,9 @@ def customer360_build():
         done = publish.override(task_id=f"publish_{mart}", outlets=[asset])(mart)
         checked >> done
         published.append(done)
-    published >> summarize() >> report() >> check_gates()
+    checked_gates = check_gates()
+    published >> summarize() >> report() >> checked_gates
+    checked_gates >> release_build_lock().as_teardown(setups=lock)
 
 
 customer360_build()

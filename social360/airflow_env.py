@@ -130,10 +130,13 @@ def run_dag(dag_id: str, *, conf: dict | None = None, logical_date=None, dbt_tas
     """
     from social360.dbt_airflow import DBT_TASKS_ENV, SINGLE_BUILD
 
+    from social360.build_lock import IN_PROCESS_ENV
+
     prepare()
     mode = dbt_tasks or os.environ.get(DBT_TASKS_ENV) or SINGLE_BUILD
     previous = os.environ.get(DBT_TASKS_ENV)
     os.environ[DBT_TASKS_ENV] = mode  # read when the DAG files are parsed, here and inside dag.test()
+    os.environ[IN_PROCESS_ENV] = "1"  # a build lease taken here dies with this process
     try:
         from airflow.dag_processing.dagbag import DagBag
 
@@ -147,6 +150,7 @@ def run_dag(dag_id: str, *, conf: dict | None = None, logical_date=None, dbt_tas
             return dag.test(run_conf=conf, logical_date=logical_date)
         return dag.test(run_conf=conf)
     finally:
+        os.environ.pop(IN_PROCESS_ENV, None)
         if previous is None:
             os.environ.pop(DBT_TASKS_ENV, None)
         else:

@@ -232,12 +232,21 @@ def lint(ctx: typer.Context) -> None:
 
 
 def _run_dags() -> bool:
-    from social360 import airflow_env
+    from social360 import airflow_env, build_lock
+    from social360.pipeline import build_was_skipped
 
     ok = True
     for dag_id in DAG_ORDER:
+        if dag_id == "customer360_build" and (other := build_lock.current()) is not None:
+            typer.secho(f"another build is running: {other.describe()}; waiting up to "
+                        f"{build_lock.wait_seconds():.0f} s for it", fg="yellow", err=True)
         run = airflow_env.run_dag(dag_id)
         state = str(run.state)
+        if build_was_skipped(run):
+            typer.secho(f"{dag_id}: skipped: another build is running; nothing was built or published",
+                        fg="red", err=True)
+            ok = False
+            continue
         typer.secho(f"{dag_id}: {state}", fg="green" if state == "success" else "red", err=True)
         ok = ok and state == "success"
     return ok

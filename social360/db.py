@@ -186,6 +186,17 @@ CREATE TABLE IF NOT EXISTS audit.relation_validations (
     validated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (run_id, relation, relfilenode)
 );
+CREATE TABLE IF NOT EXISTS audit.build_lease (
+    name         text        PRIMARY KEY,
+    holder       text        NOT NULL,
+    host         text        NOT NULL,
+    pid          integer     NOT NULL,
+    in_process   boolean     NOT NULL,
+    acquired_at  timestamptz NOT NULL,
+    expires_at   timestamptz NOT NULL
+);
+COMMENT ON TABLE audit.build_lease IS 'Who builds the warehouse now: one build at a time (social360.build_lock).';
+
 COMMENT ON TABLE audit.relation_validations IS 'Suites of upstream tables dbt rebuilds (staging, intermediate), validated once per run and reused by every mart''s gate; keyed by the table''s file node, which a rebuild changes.';
 """
 

@@ -152,11 +152,16 @@ def _parsed_manifest() -> dict[str, Any]:
 
 
 def start_dbt_task(context: Any) -> None:
-    """``pre_execute`` of every dbt task: forget results of an earlier command in this process, and
-    freeze the long-lived heap so the ``gc.collect()`` cosmos runs after dbt scans only dbt's objects."""
+    """``pre_execute`` of every dbt task: renew the run's build lease, forget results of an earlier
+    command in this process, and freeze the long-lived heap so the ``gc.collect()`` cosmos runs after dbt scans only dbt's objects."""
     import gc
 
+    from social360 import build_lock
+
     _reported.clear()
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    if dag_run is not None and not build_lock.renew(build_lock.holder_of(dag_run.dag_id, dag_run.run_id)):
+        log.warning("this run does not hold the build lease (expired or taken over)")
     gc.freeze()
 
 
@@ -361,15 +366,17 @@ def build_task_group(group_id: str = GROUP_ID):
     with TaskGroup(group_id=group_id, tooltip="dbt build of the whole project in one task") as group:
 
         @task(task_id=BUILD_TASK_ID, execution_timeout=DBT_NODE_TIMEOUT * 3)
-        def build(params: dict | None = None, ti=None) -> dict:
+        def build(params: dict | None = None, ti=None, dag_run=None) -> dict:
             """dbt build of every model, seed and snapshot with their tests, in one dbt command."""
             from social360 import dbt_runner
+            from social360.pipeline import keeping_build_lock
 
             params = params or {}
-            result = dbt_runner.build(
-                vars={"as_of": params["as_of"]} if params.get("as_of") else None,
-                full_refresh=bool(params.get("full_refresh")),
-            )
+            with keeping_build_lock(dag_run):
+                result = dbt_runner.build(
+                    vars={"as_of": params["as_of"]} if params.get("as_of") else None,
+                    full_refresh=bool(params.get("full_refresh")),
+                )
             if result.error:
                 raise RuntimeError(f"dbt build could not run: {result.error}")
             ti.xcom_push(key=RESULTS_XCOM_KEY, value=[n.__dict__ for n in result.nodes])

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from social360.catalog import PUBLISHED_MARTS
 from social360.config import LOOKBACK_MINUTES
@@ -96,6 +97,42 @@ def sync_crm_table(table: str, run_id: str) -> dict[str, Any]:
     return crm.sync_table(spec, run_id).as_dict()
 
 
+# --- one build at a time ----------------------------------------------------------------------
+
+
+def take_build_lock(dag_id: str, run_id: str) -> bool:
+    """Take the warehouse's build lease for this run, waiting for another build to finish; False
+    (the run then skips everything: nothing built, validated, recorded or alerted) when it is
+    still running after ``SOCIAL360_BUILD_LOCK_WAIT_SECONDS``."""
+    from social360 import build_lock
+
+    try:
+        lease = build_lock.acquire(build_lock.holder_of(dag_id, run_id))
+    except build_lock.BuildRunning as exc:
+        log.warning("%s; skipping this run", exc)
+        return False
+    log.info("build lease taken by %s", lease.holder)
+    return True
+
+
+def build_was_skipped(dag_run: Any) -> bool:
+    """Whether a build DAG run skipped everything because another build held the warehouse."""
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    return states.get("take_build_lock") == "success" and states.get("enrich") == "skipped"
+
+
+@contextmanager
+def keeping_build_lock(dag_run: Any) -> Iterator[None]:
+    """Keep this DAG run's build lease alive while a task of the build works."""
+    from social360 import build_lock
+
+    if dag_run is None:
+        yield
+        return
+    with build_lock.kept(build_lock.holder_of(dag_run.dag_id, dag_run.run_id)):
+        yield
+
+
 # --- enrich, transform ------------------------------------------------------------------------
 
 
@@ -173,19 +210,23 @@ def blocked_marts(run_id: str) -> dict[str, str]:
 
 
 def run_all_local(run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
-    """The whole pipeline in this process without Airflow (used by benchmarks and debugging)."""
+    """The whole pipeline in this process without Airflow (used by benchmarks and debugging); the
+    build holds the warehouse's build lease, as the build DAG's runs do."""
+    from social360 import build_lock
+
     report: dict[str, Any] = {"extract": {}, "gates": {}}
     for source in configured_social_sources():
         report["extract"][source] = extract_social_source(source, run_id)
     for table in crm_tables():
         report["extract"][f"crm.{table}"] = sync_crm_table(table, run_id)
-    report["enrich"] = enrich()
-    summary = build_models(as_of=as_of)
-    for mart in PUBLISHED_MARTS:
-        try:
-            gate(mart, summary, run_id)
-            publish_mart(mart, run_id)
-            report["gates"][mart] = "published"
-        except GateFailed as exc:
-            report["gates"][mart] = f"blocked: {exc}"
+    with build_lock.held(build_lock.holder_of("run_all_local", run_id)):
+        report["enrich"] = enrich()
+        summary = build_models(as_of=as_of)
+        for mart in PUBLISHED_MARTS:
+            try:
+                gate(mart, summary, run_id)
+                publish_mart(mart, run_id)
+                report["gates"][mart] = "published"
+            except GateFailed as exc:
+                report["gates"][mart] = f"blocked: {exc}"
     return report
