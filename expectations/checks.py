@@ -255,15 +255,47 @@ def freshness(channel: str, stamp: str, *, reference: datetime | None, hours_by_
                      show=("channel", "newest", "compared_with", "behind_hours"))
 
 
-def volume(previous_rows: int, min_ratio: float, max_ratio: float, severity: str):
+def volume(previous_rows: int, min_ratio: float, max_ratio: float, severity: str, min_rows: int = 0):
+    """The row count within ``min_ratio``..``max_ratio`` of the published version's; a drop of at
+    most ``min_rows`` rows always passes."""
     import math
 
-    low, high = math.ceil(previous_rows * min_ratio), math.floor(previous_rows * max_ratio)
+    low = max(0, min(math.ceil(previous_rows * min_ratio), previous_rows - min_rows))
+    high = max(math.floor(previous_rows * max_ratio), previous_rows + min_rows)
     return tag(gxe().ExpectTableRowCountToBeBetween(
         min_value=low, max_value=high,
         description=f"row count within {min_ratio:g}x-{max_ratio:g}x of the last published version "
                     f"({previous_rows} rows)",
     ), "volume", severity)
+
+
+def volume_per_group(group: tuple[str, ...], published: str, min_ratio: float, max_ratio: float, min_rows: int,
+                     severity: str):
+    """Per value of ``group`` (a channel), the candidate's rows within ``min_ratio``..``max_ratio``
+    of the published version's ``published``; a group that vanished counts as 0 rows; a change of
+    at most ``min_rows`` rows always passes. A whole-table bound misses one channel's loss."""
+    cols = ", ".join(quote_ident(c) for c in group)
+    query = (
+        f"WITH candidate AS (SELECT {cols}, count(*) AS rows FROM {{batch}} GROUP BY {cols}), "
+        f"published AS (SELECT {cols}, count(*) AS rows FROM {published} GROUP BY {cols}) "
+        f"SELECT {cols}, published.rows AS published_rows, coalesce(candidate.rows, 0) AS candidate_rows "
+        f"FROM published LEFT JOIN candidate USING ({cols}) "
+        f"WHERE (coalesce(candidate.rows, 0) < published.rows * {min_ratio!r} "
+        f"AND published.rows - coalesce(candidate.rows, 0) > {int(min_rows)}) "
+        f"OR (candidate.rows > published.rows * {max_ratio!r} AND candidate.rows - published.rows > {int(min_rows)})"
+    )
+    label = columns_label(group)
+    return sql_check(query, f"each {label} within {min_ratio:g}x-{max_ratio:g}x of its rows in the published version",
+                     "volume", severity, show=(*group, "published_rows", "candidate_rows"))
+
+
+def no_raw_rows_lost(ledger_rows: int, severity: str):
+    """An append-only raw table holds at least the rows it held when a gate last found it whole: a
+    truncate or delete is lost source data that incremental models would never notice."""
+    query = (f"SELECT count(*) AS rows_now, {int(ledger_rows)} AS rows_at_last_build FROM {{batch}} "
+             f"HAVING count(*) < {int(ledger_rows)}")
+    return sql_check(query, f"no rows lost since the last build ({ledger_rows} rows then)", "raw_loss", severity,
+                     show=("rows_now", "rows_at_last_build"))
 
 
 def not_empty(severity: str, description: str = "the table is not empty"):

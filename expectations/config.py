@@ -3,9 +3,10 @@
 Every number here can be overridden without touching code: point ``SOCIAL360_GATE_CONFIG`` at a
 TOML file (or put ``gate.toml`` in ``$SOCIAL360_HOME``). Example::
 
-    [volume]                      # candidate rows / last published rows must stay inside [min, max]
-    min_ratio = 0.5
-    max_ratio = 3.0
+    [volume]                      # candidate rows / published rows must stay inside [min, max],
+    min_ratio = 0.9               # in the whole table and in each channel; a drop of fewer than
+    max_ratio = 3.0               # min_rows rows is not judged (small channels)
+    min_rows = 10
     [volume.marts.mart_sentiment]
     min_ratio = 0.7
 
@@ -19,7 +20,7 @@ TOML file (or put ``gate.toml`` in ``$SOCIAL360_HOME``). Example::
     "mart_response_times.null_rate" = "error"
 
 Checks: ``schema``, ``key``, ``not_null``, ``range``, ``labels``, ``order``, ``future``,
-``freshness``, ``volume``, ``null_rate``, ``reference``, ``pii``, ``not_empty``, ``custom``.
+``freshness``, ``volume``, ``null_rate``, ``reference``, ``pii``, ``not_empty``, ``raw_loss``, ``custom``.
 """
 
 from __future__ import annotations
@@ -45,8 +46,13 @@ DEFAULT_SEVERITIES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class VolumeBound:
-    min_ratio: float = 0.5
+    """Rows of a candidate against its published version, in the whole table and per channel: a
+    drop below ``min_ratio`` (by more than ``min_rows`` rows) or growth beyond ``max_ratio`` fails.
+    Marts accumulate history (a post, a day, a customer stays), so a real shrink is lost data."""
+
+    min_ratio: float = 0.9
     max_ratio: float = 3.0
+    min_rows: int = 10
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,11 @@ class GateConfig:
 
 
 def _volume(values: dict[str, Any], base: VolumeBound) -> VolumeBound:
-    return VolumeBound(float(values.get("min_ratio", base.min_ratio)), float(values.get("max_ratio", base.max_ratio)))
+    unknown = set(values) - {"min_ratio", "max_ratio", "min_rows"}
+    if unknown:
+        raise ValueError(f"unknown volume settings: {sorted(unknown)} (known: min_ratio, max_ratio, min_rows)")
+    return VolumeBound(float(values.get("min_ratio", base.min_ratio)), float(values.get("max_ratio", base.max_ratio)),
+                       int(values.get("min_rows", base.min_rows)))
 
 
 def _freshness(values: dict[str, Any], base: FreshnessBound) -> FreshnessBound:

@@ -264,6 +264,27 @@ def _upstream(mart: str) -> list[str]:
     return [r for r in found if spec_for(r) is not None]
 
 
+def _raw_ledger(conn: Any, relations: list[str]) -> dict[str, int]:
+    """The rows each raw table held when a gate last found none of its rows lost."""
+    if not relations:
+        return {}
+    rows = conn.execute(
+        "SELECT DISTINCT ON (relation) relation, row_count FROM audit.raw_ledger WHERE relation = ANY(%s) "
+        "ORDER BY relation, id DESC", (relations,)
+    ).fetchall()
+    return dict(rows)
+
+
+def record_raw_rows(conn: Any, relation: str, run_id: str, note: str | None = None) -> int:
+    """Note a raw table's row count in the ledger (after a gate found none lost, or when an operator
+    accepts a deliberate deletion: ``social360 accept-raw-loss``)."""
+    schema, table = relation.split(".", 1)
+    rows = db.count_rows(conn, schema, table)
+    conn.execute("INSERT INTO audit.raw_ledger (relation, row_count, run_id, note) VALUES (%s, %s, %s, %s)",
+                 (relation, rows, run_id, note))
+    return rows
+
+
 # --- running GX ----------------------------------------------------------------------------------
 
 
@@ -500,6 +521,7 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
         previous = _previous_rows(conn, mart) if schema == db.CANDIDATE_SCHEMA else None
         row_count = db.count_rows(conn, schema, mart)
 
+        ledger = _raw_ledger(conn, [r for r in upstream_relations if r.startswith("raw.")])
         reused = _reused_validations(conn, run_id, _reusable(upstream_relations))
         for relation, (count, relation_failures) in reused.items():
             evaluated += count
@@ -514,7 +536,7 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
             ctx = SuiteContext(schema=rel_schema, existing_tables=existing, columns=columns.get(relation, {}),
                                previous_rows=previous if spec is MARTS[mart] else None,
                                reference_time=reference, config=cfg, landed_posts=landed,
-                               crm_configured=crm_configured)
+                               crm_configured=crm_configured, ledger_rows=ledger.get(relation))
             expectations = build_suite(spec, ctx)
             if spec is MARTS[mart]:
                 fingerprint = row_checks_fingerprint(expectations)
@@ -533,6 +555,8 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
                 failures += target_failures
                 if run_id and target.relation in reusable:
                     _remember_validation(conn, run_id, target.relation, len(outcome.results), target_failures)
+                if run_id and target.schema == "raw" and not any(f.severity == "error" for f in target_failures):
+                    record_raw_rows(conn, target.relation, run_id)  # a known-good state of the raw table
         finally:
             _drop_scratch(conn, targets)
 

@@ -48,6 +48,7 @@ class SuiteContext:
     config: GateConfig = field(default_factory=GateConfig)
     landed_posts: str | None = None  # SQL: (channel, newest) of the inbound posts this build read
     crm_configured: bool = True  # False: no CRM is set up (a dump on its own), customers are expected to be absent
+    ledger_rows: int | None = None  # a raw table's rows when a gate last found none lost
 
     def customer_tables(self) -> list[str]:
         """This build's customers and the published dim_customers: a customer id is valid if it
@@ -98,6 +99,7 @@ class TableSpec:
     customer_ref: str | None = None
     freshness: Freshness | None = None
     volume: bool = False
+    volume_by: tuple[str, ...] = ()  # the volume bound also holds for each value of these (channel)
     not_empty: bool = False
     customers_only: bool = False  # its rows come from the CRM alone: empty is a warning when no CRM is configured
     pii_free: bool = False
@@ -124,7 +126,13 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
             out.append(checks.not_empty(sev("not_empty")))
     if spec.volume and ctx.previous_rows:
         bound = ctx.config.volume_for(spec.name)
-        out.append(checks.volume(ctx.previous_rows, bound.min_ratio, bound.max_ratio, sev("volume")))
+        out.append(checks.volume(ctx.previous_rows, bound.min_ratio, bound.max_ratio, sev("volume"), bound.min_rows))
+        published = f"marts.{spec.name}"
+        if spec.volume_by and published in ctx.existing_tables and all(ctx.has(c) for c in spec.volume_by):
+            out.append(checks.volume_per_group(spec.volume_by, published, bound.min_ratio, bound.max_ratio,
+                                               bound.min_rows, sev("volume")))
+    if spec.layer == "raw" and ctx.ledger_rows is not None:
+        out.append(checks.no_raw_rows_lost(ctx.ledger_rows, sev("raw_loss")))
     if spec.columns:
         out.append(checks.columns_present(spec.columns, sev("schema")))
     for column, family in {**spec.columns, **spec.optional}.items():
@@ -242,7 +250,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
         future_descriptions={"activity_date": "no activity dates in the future"},
         null_ceilings={"avg_sentiment_score": 0.05, "brand_account": 0.01},
         freshness=Freshness("channel", "activity_date", day_grain=True),
-        volume=True, not_empty=True, pii_free=True,
+        volume=True, volume_by=("channel",), not_empty=True, pii_free=True,
         upstream=_SOCIAL_UPSTREAM + ("staging.stg_crm__customers", "raw.crm_customers"),
         extra=_sentiment_counts_add_up,
     ),
@@ -267,7 +275,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
         null_ceilings={"first_response_at": 0.5},
         customer_ref="customer_id",
         freshness=Freshness("channel", "received_at"),
-        volume=True, not_empty=True, pii_free=True,
+        volume=True, volume_by=("channel",), not_empty=True, pii_free=True,
         upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM[:2] + ("raw.crm_customers", "raw.crm_orders"),
         extra=_answered_flag_matches,
     ),
@@ -292,7 +300,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
                  ("p90_first_response_business_minutes", "p90_first_response_minutes", 0.01)),
         timestamps=("received_date",),
         freshness=Freshness("channel", "received_date", day_grain=True),
-        volume=True, not_empty=True, pii_free=True,
+        volume=True, volume_by=("channel",), not_empty=True, pii_free=True,
         upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM[:2] + ("raw.crm_customers", "raw.crm_orders"),
     ),
     TableSpec(
@@ -350,7 +358,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
         channel_labels=("channel",),
         timestamps=("occurred_at",),
         customer_ref="customer_id",
-        volume=True, not_empty=True, pii_free=True,
+        volume=True, volume_by=("channel", "interaction_type"), not_empty=True, pii_free=True,
         upstream=_SOCIAL_UPSTREAM + _CRM_UPSTREAM,
     ),
 )}

@@ -116,6 +116,27 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
             typer.echo(f"    data docs: {s['data_docs_url']}")
 
 
+@app.command("accept-raw-loss")
+def accept_raw_loss(
+    table: str = typer.Argument(..., help="The raw table whose rows were removed on purpose, e.g. raw.facebook_comments."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in audit.raw_ledger)."),
+) -> None:
+    """Accept that rows of a raw table were deleted on purpose (an erasure request): the gates then
+    measure later losses from its current row count instead of blocking every build."""
+    from expectations.gate import record_raw_rows
+    from social360 import db
+    from social360.catalog import RAW_TABLES
+
+    name = table if table.startswith("raw.") else f"raw.{table}"
+    if name.removeprefix("raw.") not in RAW_TABLES:
+        typer.secho(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}", fg="red", err=True)
+        raise typer.Exit(1)
+    with db.connect() as conn:
+        rows = record_raw_rows(conn, name, f"accepted__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}", note=reason)
+        conn.commit()
+    typer.echo(f"{name}: {rows:,} rows accepted as its new baseline ({reason})")
+
+
 @app.command()
 def score() -> None:
     """Score JSON lines {"id", "text"} from stdin; write one JSON line per input to stdout."""

@@ -186,6 +186,17 @@ CREATE TABLE IF NOT EXISTS audit.relation_validations (
     validated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (run_id, relation, relfilenode)
 );
+CREATE TABLE IF NOT EXISTS audit.raw_ledger (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relation     text        NOT NULL,
+    row_count    bigint      NOT NULL,
+    run_id       text        NOT NULL,
+    note         text,
+    recorded_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS raw_ledger_relation_idx ON audit.raw_ledger (relation, id DESC);
+COMMENT ON TABLE audit.raw_ledger IS 'Rows of each append-only raw table when a gate last found none lost: a raw table with fewer rows lost data.';
+
 CREATE TABLE IF NOT EXISTS audit.build_lease (
     name         text        PRIMARY KEY,
     holder       text        NOT NULL,

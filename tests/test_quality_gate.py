@@ -58,13 +58,13 @@ DEFECTS = [
     Defect("volume_drop_90_percent", SENTIMENT,
            "DELETE FROM {t} WHERE sentiment_key NOT IN (SELECT sentiment_key FROM {t} "
            "ORDER BY activity_date DESC, sentiment_key LIMIT (SELECT ceil(count(*) * 0.1) FROM {t}))",
-           "row count within 0.5x-3x of the last published version", "volume"),
+           "row count within 0.9x-3x of the last published version", "volume"),
     Defect("volume_jump_4x", SENTIMENT,
            "INSERT INTO {t} SELECT md5(sentiment_key || copy), activity_date, channel, brand_account || '_' || copy, "
            "customer_segment, post_count, scored_post_count, positive_count, neutral_count, negative_count, "
            "complaint_count, question_count, praise_count, avg_sentiment_score, net_sentiment, negative_share "
            "FROM {t} CROSS JOIN generate_series(1, 3) AS copy",
-           "row count within 0.5x-3x of the last published version", "volume"),
+           "row count within 0.9x-3x of the last published version", "volume"),
     Defect("orphan_customer_ids", RESPONSES,
            "UPDATE {t} SET customer_id = 999999 WHERE post_key IN (SELECT post_key FROM {t} ORDER BY post_key LIMIT 2)",
            "every customer_id exists in dim_customers", "reference", 2),

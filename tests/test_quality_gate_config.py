@@ -56,8 +56,10 @@ def test_volume_freshness_and_references_follow_the_context():
     ctx = SuiteContext("marts_candidate", existing_tables=frozenset({"marts.dim_customers", "marts.mart_response_times"}),
                        columns=dict(RESPONSE_COLUMNS), previous_rows=200, reference_time=reference)
     suite = _described(build_suite(MARTS["mart_response_times"], ctx))
-    volume = suite["row count within 0.5x-3x of the last published version (200 rows)"]
-    assert (volume.min_value, volume.max_value) == (100, 600)
+    volume = suite["row count within 0.9x-3x of the last published version (200 rows)"]
+    assert (volume.min_value, volume.max_value) == (180, 600)
+    per_channel = suite["each channel within 0.9x-3x of its rows in the published version"].unexpected_rows_query
+    assert "FROM marts.mart_response_times GROUP BY" in per_channel and "> 10" in per_channel
     fresh = suite["every channel has rows newer than 72 h before the build (error)"]
     assert "2026-11-20T12:00:00+00:00" in fresh.unexpected_rows_query
     assert "FROM marts.mart_response_times" in fresh.unexpected_rows_query, "vanished channels count as stale"
@@ -83,8 +85,8 @@ def test_a_toml_file_overrides_bounds_and_severities(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("SOCIAL360_GATE_CONFIG", str(path))
     cfg = gate_config.load()
-    assert cfg.volume_for("mart_sentiment") == gate_config.VolumeBound(0.8, 1.5)
-    assert cfg.volume_for("dim_customers") == gate_config.VolumeBound(0.8, 3.0)
+    assert cfg.volume_for("mart_sentiment") == gate_config.VolumeBound(0.8, 1.5, 10)
+    assert cfg.volume_for("dim_customers") == gate_config.VolumeBound(0.8, 3.0, 10)
     assert cfg.freshness_for("forum").error_after_hours == 336 and cfg.freshness_for("twitter").error_after_hours == 24
     assert cfg.severity("mart_response_times", "mart", "null_rate") == "error"
     assert cfg.severity("mart_sentiment", "mart", "null_rate") == "warning"

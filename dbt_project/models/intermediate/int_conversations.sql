@@ -16,7 +16,7 @@
     last ran, and the threads of their parents and replies (a dump may put a reply in another
     thread than its parent); answers are found among those threads' posts and their parents and
     replies, which is every post a rebuilt row depends on. -#}
-{%- set incremental = is_incremental_with(['posts_built_at']) %}
+{%- set incremental = is_incremental_with(['posts_built_at', 'replies_before_post']) %}
 with
 
 posts as (
@@ -150,6 +150,21 @@ ranked_responses as (
         and not brand.is_deleted
 ),
 
+{# a brand reply dated before the post it answers (clock skew, a bad import) cannot be its first
+   response: it is counted here, so a dbt test reports it instead of the post silently looking unanswered #}
+early_replies as (
+    select
+        answers.answers_post_key,
+        count(*) as replies_before_post
+    from answers
+    inner join related as brand on answers.brand_post_key = brand.post_key
+    inner join related as inbound on answers.answers_post_key = inbound.post_key
+    where
+        brand.created_at < inbound.created_at
+        and not brand.is_deleted
+    group by answers.answers_post_key
+),
+
 first_responses as (
     select
         answers_post_key,
@@ -176,10 +191,12 @@ final as (
         rebuilt.created_at,
         first_responses.first_response_at,
         first_responses.first_response_post_key,
+        coalesce(early_replies.replies_before_post, 0) as replies_before_post,
         rebuilt.built_at as posts_built_at
     from rebuilt
     left join answers on rebuilt.post_key = answers.brand_post_key
     left join first_responses on rebuilt.post_key = first_responses.answers_post_key
+    left join early_replies on rebuilt.post_key = early_replies.answers_post_key
 )
 
 select * from final

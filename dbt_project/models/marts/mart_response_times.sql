@@ -57,6 +57,7 @@ final as (
             else sla.elapsed_calendar_minutes > sla.sla_target_minutes
         end as is_sla_breached,
         sla.first_response_at is not null as is_answered,
+        conversations.replies_before_post as brand_replies_before_post,
         waits.resolved_at,
         cast(
             waits.closed_wait_minutes
