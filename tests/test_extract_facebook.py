@@ -309,10 +309,17 @@ def _deleted_versions(url: str) -> list[tuple]:
                             "SELECT native_id FROM raw.facebook_comments WHERE is_deleted").fetchall()
 
 
-def test_a_permission_lost_mid_run_stops_the_source_and_deletes_nothing(databases, fake, monkeypatch, caplog):
+def test_a_permission_lost_mid_run_stops_the_source_and_deletes_nothing(databases, monkeypatch, caplog):
+    fake = FakeGraphApi(FakeClock(real=True), seed=7).start()  # the pipeline's client keeps real time
+    try:
+        _permission_lost_mid_run(databases, fake, monkeypatch, caplog)
+    finally:
+        fake.stop()
+
+
+def _permission_lost_mid_run(databases, fake, monkeypatch, caplog):
     facebook_world(fake, posts=3, comments=3)
     run_facebook(fake, "run-1")
-    fake.clock.advance(600)
     original = fake._page_posts
 
     def revoke_after_listing(request, page_id):
@@ -354,7 +361,20 @@ def test_a_page_unreadable_from_the_start_is_forbidden_not_missing(databases, fa
 # --- retired Graph versions ------------------------------------------------------------------------
 
 
-def test_a_retired_version_still_extracts_and_is_flagged_with_an_alert(databases, fake, monkeypatch, caplog):
+def test_a_retired_version_still_extracts_and_is_flagged_with_an_alert(databases, monkeypatch, caplog):
+    from datetime import date
+
+    from extractors import graph_versions
+
+    oldest = graph_versions.oldest_supported(date.today())
+    fake = FakeGraphApi(FakeClock(real=True), seed=7, oldest_version=oldest).start()  # real time, like the pipeline
+    try:
+        _retired_version(databases, fake, monkeypatch, caplog, oldest)
+    finally:
+        fake.stop()
+
+
+def _retired_version(databases, fake, monkeypatch, caplog, oldest):
     facebook_world(fake, posts=2, comments=2)
     monkeypatch.setenv("AIRFLOW_CONN_SOCIAL360_FACEBOOK", json.dumps({
         "conn_type": "http", "host": fake.url, "password": fake.token,
@@ -365,12 +385,13 @@ def test_a_retired_version_still_extracts_and_is_flagged_with_an_alert(databases
 
     outcome = pipeline.extract_social_source("facebook", "run-1")
     assert outcome["status"] == "ok"
-    assert all(r.path.startswith("/v19.0/") for r in fake.requests)  # the API served them with v21.0
+    assert all(r.path.startswith("/v19.0/") for r in fake.requests)  # the API served them with `oldest`
+    assert {r.reply_headers["facebook-api-version"] for r in fake.requests} == {oldest}
     _assert_mirrors_source(databases.warehouse_url, fake)
     with psycopg.connect(databases.warehouse_url) as conn:
         status, message = conn.execute("SELECT status, message FROM raw.extract_runs").fetchone()
     assert status == "api_version_retired"
-    assert "v19.0" in message and "2026-05-21" in message and "v21.0" in message
+    assert "v19.0" in message and "2026-05-21" in message and oldest in message
     alerts = [r.getMessage() for r in caplog.records if r.name == "social360.alerts"]
     assert any("v19.0" in a and "ALERT" in a for a in alerts)
 
