@@ -263,7 +263,9 @@ class FacebookExtractor(ApiExtractor):
         answered = page.headers.get("facebook-api-version")
         if not answered or answered == self.config.api_version or result.warnings:
             return
-        if graph_versions.is_version(answered) and graph_versions.key(answered) > graph_versions.key(self.config.api_version):
+        newer = graph_versions.is_version(answered) and (
+            graph_versions.key(answered) > graph_versions.key(self.config.api_version))
+        if newer:
             notice = (f"Graph API {self.config.api_version} was asked for but {answered} answered (the pinned version "
                       f"is retired: set api_version to {answered} or newer)")
             log.warning("facebook: %s", notice)

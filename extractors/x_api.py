@@ -49,7 +49,8 @@ POST_NAMES = {"edit_history_tweet_ids": "edit_history_post_ids", "referenced_twe
               "note_tweet": "note_post"}
 FIELDS_PARAMETERS = ("tweet.fields", "post.fields")
 # an edit chain's original id, as stg_x__tweets keys it (macro x_original_id)
-EDIT_CHAIN_SQL = "coalesce(payload -> 'edit_history_tweet_ids' ->> 0, payload -> 'edit_history_post_ids' ->> 0, native_id)"
+EDIT_CHAIN_SQL = ("coalesce(payload -> 'edit_history_tweet_ids' ->> 0, payload -> 'edit_history_post_ids' ->> 0, "
+                  "native_id)")
 USER_FIELDS = "username,name,public_metrics,verified"
 STREAM_PATHS = {"mentions": "/2/users/{id}/mentions", "brand_tweets": "/2/users/{id}/tweets"}
 MAX_RESULTS = (5, 100)  # the timelines' max_results bounds

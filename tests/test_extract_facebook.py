@@ -396,6 +396,18 @@ def _retired_version(databases, fake, monkeypatch, caplog, oldest):
     assert any("v19.0" in a and "ALERT" in a for a in alerts)
 
 
+def test_a_version_retired_before_the_table_says_is_caught_by_the_answering_version(databases):
+    fake = FakeGraphApi(FakeClock(), seed=7, oldest_version="v25.0").start()  # Meta retired v24.0 early
+    try:
+        facebook_world(fake, posts=1, comments=1)
+        result = run_facebook(fake, "run-1")[0]
+        assert result.status == "api_version_retired"
+        assert "v24.0 was asked for but v25.0 answered" in result.message
+        _assert_mirrors_source(databases.warehouse_url, fake)
+    finally:
+        fake.stop()
+
+
 def test_a_supported_version_raises_no_warning(databases, fake):
     facebook_world(fake, posts=1, comments=1)
     results = run_facebook(fake, "run-1")
@@ -409,6 +421,7 @@ def test_the_version_table_knows_what_is_retired_on_a_date():
 
     assert graph_versions.oldest_supported(date(2026, 11, 20)) == "v21.0"
     assert graph_versions.oldest_supported(date(2026, 9, 23)) == "v20.0"
-    assert graph_versions.retired("v19.0", date(2026, 11, 20)) and not graph_versions.retired("v24.0", date(2026, 11, 20))
+    assert graph_versions.retired("v19.0", date(2026, 11, 20))
+    assert not graph_versions.retired("v24.0", date(2026, 11, 20))
     assert graph_versions.retired("v2.9", date(2026, 11, 20))  # older than anything in the table
     assert not graph_versions.retired("v27.0", date(2026, 11, 20))  # newer than the table: not ours to judge

@@ -135,5 +135,6 @@ def test_redact_hides_tokens_in_urls():
     url = "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=EAAB123&limit=100"
     assert http.redact(url) == "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=%2A%2A%2A&limit=100"
     assert http.redact(url + "&appsecret_proof=9f86d0") == (
-        "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=%2A%2A%2A&limit=100&appsecret_proof=%2A%2A%2A")
+        "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=%2A%2A%2A&limit=100"
+        "&appsecret_proof=%2A%2A%2A")
     assert http.redact("https://api.x.com/2/users") == "https://api.x.com/2/users"

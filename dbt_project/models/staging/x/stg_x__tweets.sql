@@ -26,7 +26,7 @@ renamed as (
             select referenced.tweet ->> 'id'
             from
                 jsonb_array_elements({{ x_referenced_posts('source.payload') }})
-                    with ordinality as referenced (tweet, position)
+                with ordinality as referenced (tweet, position)
             where referenced.tweet ->> 'type' = 'replied_to'
             order by referenced.position
             limit 1
