@@ -11,9 +11,11 @@ from social360 import db
 
 log = logging.getLogger(__name__)
 
-# How each raw social table's text is read: (raw table, SQL expression over payload).
+# How each raw social table's text is read: (raw table, SQL expression over payload). X's long
+# posts carry their full text in note_tweet (note_post in the 2026 OpenAPI spelling), like
+# dbt's macro x_full_text.
 TEXT_OF = {
-    "x_tweets": "coalesce(payload #>> '{note_tweet,text}', payload ->> 'text')",
+    "x_tweets": "coalesce(payload #>> '{note_tweet,text}', payload #>> '{note_post,text}', payload ->> 'text')",
     "facebook_posts": "payload ->> 'message'",
     "facebook_comments": "payload ->> 'message'",
     "discourse_posts": "coalesce(payload ->> 'raw', payload ->> 'cooked')",

@@ -28,11 +28,20 @@ class StreamResult:
     status: str = "ok"
     message: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    warnings: list[str] = field(default_factory=list)
 
     def add_page(self, seen: int, landed: int) -> None:
         self.pages += 1
         self.rows_seen += seen
         self.rows_landed += landed
+
+    def warn(self, status: str, text: str) -> None:
+        """The stream ran, but a person should know (``status`` names why, e.g. ``possible_gap``):
+        recorded in ``raw.extract_runs`` and alerted by the pipeline; an error later still wins."""
+        if self.status == "ok":
+            self.status = status
+        self.warnings.append(text)
+        self.message = "; ".join(self.warnings)
 
     def as_dict(self) -> dict:
         data = asdict(self)

@@ -1,17 +1,23 @@
 """A Discourse forum: every post of the community, walking ``/posts.json`` down by id.
 
-``/posts.json`` lists the latest posts newest first; ``before=<id>`` continues below an id.
+``/posts.json`` lists the latest posts newest first; ``before=<id>`` continues from an id (the
+docs say "lower than", the source filters ``posts.id <= before``: the walk asks for
+``before=<lowest seen> - 1``, right under either reading). The listing holds only regular posts
+(no whispers), never hidden posts and never private messages.
 One run walks from the top down to the highest post id already stored (the cursor), and on
 below it while posts are younger than a lookback window (edits and deletions of recent posts
 are not surfaced by an id-ordered list, so recent posts are re-read; landing makes re-reads
 free). Older posts are swept on a schedule (``sweep_hours``): that run walks on down to the
 lowest stored id, so an old post edited or deleted at the source does not stay stale in raw.
 Stored posts of the walked range (from the lowest id walked up, whatever run landed them) that
-are no longer listed are fetched one by one and land as deleted on 404. The cursor (highest id,
-poll time, last sweep) is saved after everything it covers.
+are no longer listed are fetched one by one: a 404 (deleted), a 403 ``invalid_access`` (moved to
+a category the key may not see, turned into a private message), ``hidden`` or a non-regular
+``post_type`` lands a version marked deleted, with the reason in its context, so the post leaves
+the marts. The cursor (highest id, poll time, last sweep) is saved after everything it covers.
 
 Discourse answers 429 with ``Retry-After`` (and ``extras.wait_seconds``); both are honoured.
-A bad or revoked API key (403 ``invalid_access``) stops the source with an alert.
+A bad or revoked API key (403 ``invalid_access`` on the listing) stops the source with an alert;
+a 403 on one post counts as "no longer visible" only after the listing still reads.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 SOURCE = "discourse"
 TABLE = "discourse_posts"
 STREAM = "posts"
+REGULAR_POST = 1  # Post.types[:regular]; 4 is a whisper, 2 and 3 moderator and small actions
+NOT_VISIBLE = "GET /posts/{id}.json: 403 invalid_access (the key may no longer see it)"
 
 
 class DiscourseDialect(http.ApiDialect):
@@ -161,9 +169,9 @@ class DiscourseExtractor(ApiExtractor):
             oldest = min((parse_time(p.get("created_at")) or started) for p in posts)
             if covered and (floor is None or oldest < floor) and (sweep_floor is None or lowest <= sweep_floor):
                 break
-            if before is not None and lowest >= before:
+            if before is not None and lowest > before:
                 raise http.BadRequest("Discourse: /posts.json did not move below `before`; stopping to avoid a loop")
-            before = lowest
+            before = lowest - 1
 
         # also on a first run: an earlier first run may have died after landing posts deleted since
         self._confirm_missing(conn, lowest or 0, seen, result, run_id)
@@ -185,11 +193,11 @@ class DiscourseExtractor(ApiExtractor):
         ).fetchone()[0]
         return int(lowest) if lowest is not None else None
 
-    def _record(self, post: dict, *, deleted: bool | None = None) -> RawRecord:
-        if deleted is None:
-            deleted = bool(post.get("deleted_at")) or bool(post.get("user_deleted"))
+    def _record(self, post: dict) -> RawRecord:
+        reason = _not_visible_because(post)
+        context = {**self.context, "deleted_detected_by": reason} if reason else dict(self.context)
         updated = parse_time(post.get("updated_at")) or parse_time(post.get("created_at"))
-        return RawRecord(str(post["id"]), post, source_updated_at=updated, context=dict(self.context), is_deleted=deleted)
+        return RawRecord(str(post["id"]), post, source_updated_at=updated, context=context, is_deleted=bool(reason))
 
     def _confirm_missing(self, conn, lowest: int, seen: set[int], result: StreamResult, run_id: str) -> None:
         """Stored posts from ``lowest`` up that the list no longer shows: deleted, or just hidden?
@@ -215,11 +223,33 @@ class DiscourseExtractor(ApiExtractor):
                 post = self.client.get(f"/posts/{native_id}.json").data or {}
                 record = self._record(post)
             except http.NotFound:
-                record = RawRecord(native_id, payload, source_updated_at=self.now(), is_deleted=True,
-                                   context={**self.context, "deleted_detected_by": "GET /posts/{id}.json: 404"})
+                record = self._gone(native_id, payload, "GET /posts/{id}.json: 404")
+            except http.TokenExpired as exc:
+                if exc.status != 403:
+                    raise
+                self.client.get("/posts.json")  # the key itself still works? else this stops the source
+                record = self._gone(native_id, payload, NOT_VISIBLE)
             with conn.transaction():
                 landed = land(conn, TABLE, [record], run_id)
             result.add_page(1, landed)
+
+    def _gone(self, native_id: str, payload: dict, reason: str) -> RawRecord:
+        """The last known content, marked deleted: the forum no longer shows it to this key."""
+        return RawRecord(native_id, payload, source_updated_at=self.now(), is_deleted=True,
+                         context={**self.context, "deleted_detected_by": reason})
+
+
+def _not_visible_because(post: dict) -> str | None:
+    """Why a post the API returned is not (or no longer) a visible forum post, or None."""
+    if post.get("deleted_at"):
+        return "deleted_at"
+    if post.get("user_deleted"):
+        return "user_deleted"
+    if post.get("hidden"):
+        return "hidden: true (hidden by flags)"
+    if post.get("post_type") not in (None, REGULAR_POST):
+        return f"post_type {post.get('post_type')} (a whisper or an action, not a regular post)"
+    return None
 
 
 def extract(run_id: str, settings: SourceSettings, **client_kwargs) -> list[StreamResult]:

@@ -9,16 +9,23 @@ Per page, one run:
 2. walks ``/{post-id}/comments?filter=stream`` for every post of the comment window, so new
    replies, edits (comments have no ``updated_time``) and deletions of recent posts are seen;
    a post answering 100/33 was deleted (it and its comments land as deleted versions); a
-   comment no longer listed is fetched directly and lands deleted on 100/33;
+   comment no longer listed is fetched directly and lands deleted on 100/33. 100/33 also means
+   "cannot be loaded due to missing permissions": it counts as a deletion only while the page
+   itself still reads with the same token; when the page does not, the token lost its
+   permission and the source stops (``forbidden``) with nothing marked deleted;
 3. saves ``synced_at`` (the run's start) only after all of that is stored.
 
 Pacing reads ``X-App-Usage`` / ``X-Business-Use-Case-Usage`` (pause at 85 % and 95 %, or for
-``estimated_time_to_regain_access`` minutes); throttle codes 4, 17, 32, 613, 800xx wait and
-retry; 190 (token) stops the source with an alert.
+``estimated_time_to_regain_access`` minutes); throttle codes 4, 17, 32, 341, 613, 800xx wait and
+retry; 190 (token) stops the source with an alert. With an app secret configured every call
+carries ``appsecret_proof``. A pinned version that Graph has retired (it then answers with its
+oldest version, silently) is recorded as a warning and alerted (see :mod:`extractors.graph_versions`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -27,7 +34,7 @@ from typing import Any, Iterator
 
 import httpx
 
-from extractors import http
+from extractors import graph_versions, http
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
@@ -39,7 +46,7 @@ SOURCE = "facebook"
 DEFAULT_VERSION = "v24.0"
 POST_FIELDS = "id,message,created_time,updated_time,from,permalink_url,status_type"
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,is_hidden"
-THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014}
+THROTTLE_CODES = {4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014}
 TOKEN_CODES = {190, 102}
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-business-use-case-usage")
 
@@ -76,6 +83,9 @@ class FacebookDialect(http.ApiDialect):
             raise http.NotFound(message, status=status, body=body)
         if code == 100 and "cursor" in str(error.get("message", "")).lower():
             raise InvalidCursor(message, status=status, body=body)
+        if code == 100 and "appsecret_proof" in str(error.get("message", "")):
+            raise http.Forbidden(message + " -- the app requires app secret proof: set app_secret (connection extra or "
+                                 "SOCIAL360_FACEBOOK_APP_SECRET) to the app's secret", status=status, body=body)
         if code == 2635:
             raise http.ApiVersionRetired(message, status=status, body=body)
         if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
@@ -134,9 +144,12 @@ class FacebookConfig:
         pages = settings.get_list("page_ids")
         if not pages:
             raise SourceConfigError("facebook: set page_ids (the brand pages' numeric ids)")
+        version = str(settings.get("api_version", DEFAULT_VERSION))
+        if not graph_versions.is_version(version):
+            raise SourceConfigError(f"facebook: setting 'api_version' must look like v24.0, got {version!r}")
         return cls(
             page_ids=pages,
-            api_version=settings.get("api_version", DEFAULT_VERSION),
+            api_version=version,
             page_size=int(settings.get_float("page_size", 100)),
             lookback=timedelta(minutes=settings.get_float("lookback_minutes", 3 * 24 * 60)),
             initial_history=timedelta(days=settings.get_float("initial_days", 30)),
@@ -144,12 +157,19 @@ class FacebookConfig:
         )
 
 
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    """HMAC-SHA256 of the access token keyed with the app secret, hex (Graph's "Securing Requests")."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
 def client_for(settings: SourceSettings, **kwargs) -> http.ApiClient:
     if not settings.secret:
         raise SourceConfigError("facebook: no access token (connection password or SOCIAL360_FACEBOOK_ACCESS_TOKEN)")
     kwargs.setdefault("max_wait", settings.get_float("max_wait_seconds", 900))
+    app_secret = settings.get("app_secret")
+    params = {"appsecret_proof": appsecret_proof(settings.secret, str(app_secret))} if app_secret else None
     return http.ApiClient(settings.base_url or "https://graph.facebook.com", FacebookDialect(),
-                          headers={"Authorization": f"Bearer {settings.secret}"}, **kwargs)
+                          headers={"Authorization": f"Bearer {settings.secret}"}, params=params, **kwargs)
 
 
 def parse_graph_time(text: str | None) -> datetime | None:
@@ -174,10 +194,15 @@ class FacebookExtractor(ApiExtractor):
 
     def run(self, run_id: str) -> list[StreamResult]:
         results = []
+        retired = graph_versions.retirement_notice(self.config.api_version, self.now().date())
+        if retired:
+            log.warning("facebook: %s", retired)
         with db.connect(self.warehouse_url, autocommit=True) as conn:
             for page_id in self.config.page_ids:
                 result = StreamResult(SOURCE, page_id)
                 results.append(result)
+                if retired:
+                    result.warn("api_version_retired", retired)
                 try:
                     self.extract_page(conn, page_id, result, run_id)
                 except http.StopSource as exc:
@@ -195,17 +220,22 @@ class FacebookExtractor(ApiExtractor):
         state = load_cursor(conn, SOURCE, page_id) or {}
         synced = datetime.fromisoformat(state["synced_at"]) if state.get("synced_at") else None
         since = synced - self.config.lookback if synced else started - self.config.initial_history
-        page = self.client.get(self.path(page_id), {"fields": "id,name"}).data or {}
-        context = {"page_id": page_id, "page_name": page.get("name")}
+        page = self._read_page(page_id, "id,name")
+        self._check_version(page, result)
+        context = {"page_id": page_id, "page_name": (page.data or {}).get("name")}
 
         params = {"fields": POST_FIELDS, "since": int(since.timestamp()), "limit": self.config.page_size}
         seen_posts: dict[str, dict] = {}
         walk = 0
-        for attempt, items in self._walk(self.path(page_id, "posts"), params):
-            if attempt != walk:
-                walk, seen_posts = attempt, {}
-            seen_posts.update({p["id"]: p for p in items})
-            self._land(conn, "facebook_posts", [self._post_record(p, context) for p in items], result, run_id)
+        try:
+            for attempt, items in self._walk(self.path(page_id, "posts"), params):
+                if attempt != walk:
+                    walk, seen_posts = attempt, {}
+                seen_posts.update({p["id"]: p for p in items})
+                self._land(conn, "facebook_posts", [self._post_record(p, context) for p in items], result, run_id)
+        except http.NotFound:
+            self._read_page(page_id)  # unreadable: a lost permission (Forbidden); readable: re-raise
+            raise
 
         window_start = started - self.config.comment_window
         known = self._live(conn, "facebook_posts", "context ->> 'page_id' = %s", (page_id,))
@@ -216,6 +246,34 @@ class FacebookExtractor(ApiExtractor):
 
         with conn.transaction():
             save_cursor(conn, SOURCE, page_id, {"synced_at": started.isoformat()}, run_id)
+
+    # --- the page itself: readable, and which version answers
+
+    def _read_page(self, page_id: str, fields: str = "id") -> http.ApiResponse:
+        """Read the page; 100/33 on the page itself means this token may no longer read it."""
+        try:
+            return self.client.get(self.path(page_id), {"fields": fields})
+        except http.NotFound as exc:
+            raise http.Forbidden(
+                f"{FacebookDialect.name}: page {page_id} no longer reads with this token ({exc}): the page was "
+                "deleted or the token lost its permission on it; nothing was marked deleted -- check the page "
+                "and renew the page token in the connection", status=exc.status, body=exc.body) from exc
+
+    def _check_version(self, page: http.ApiResponse, result: StreamResult) -> None:
+        answered = page.headers.get("facebook-api-version")
+        if not answered or answered == self.config.api_version or result.warnings:
+            return
+        newer = graph_versions.is_version(answered) and (
+            graph_versions.key(answered) > graph_versions.key(self.config.api_version))
+        if newer:
+            notice = (f"Graph API {self.config.api_version} was asked for but {answered} answered (the pinned version "
+                      f"is retired: set api_version to {answered} or newer)")
+            log.warning("facebook: %s", notice)
+            result.warn("api_version_retired", notice)
+
+    def _confirm_deleted(self, page_id: str) -> None:
+        """Before 100/33 counts as a deletion: the page must still read with the same token."""
+        self._read_page(page_id)
 
     # --- walking
 
@@ -253,6 +311,7 @@ class FacebookExtractor(ApiExtractor):
                 records = [RawRecord(c["id"], c, source_updated_at=self.now(), context=comment_context) for c in items]
                 self._land(conn, "facebook_comments", records, result, run_id)
         except http.NotFound:
+            self._confirm_deleted(context["page_id"])
             self._mark_post_deleted(conn, post_id, post, context, result, run_id)
             return
         known = self._live(conn, "facebook_comments", "context ->> 'post_id' = %s", (post_id,))
@@ -265,6 +324,7 @@ class FacebookExtractor(ApiExtractor):
             current = self.client.get(self.path(comment_id), {"fields": COMMENT_FIELDS}).data or {}
             record = RawRecord(comment_id, current, source_updated_at=self.now(), context=context)
         except http.NotFound:
+            self._confirm_deleted(context["page_id"])
             record = RawRecord(comment_id, last, source_updated_at=self.now(), is_deleted=True,
                                context={**context, "deleted_detected_by": "graph 100/33"})
         self._land(conn, "facebook_comments", [record], result, run_id)

@@ -26,7 +26,7 @@ from extractors.base import ExtractorError
 
 log = logging.getLogger(__name__)
 
-SECRET_PARAMS = {"access_token", "api_key", "token", "client_secret", "key"}
+SECRET_PARAMS = {"access_token", "api_key", "token", "client_secret", "key", "appsecret_proof"}
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -175,12 +175,24 @@ def short(body: Any, limit: int = 300) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with secret query parameters (tokens, keys) masked, for logs and error messages."""
+    """The URL with secret query parameters (tokens, keys, proofs) masked, for logs and error messages."""
     parts = urlsplit(url)
     if not parts.query:
         return url
     query = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class _RedactUrls(logging.Filter):
+    """httpx logs every request's URL at INFO; mask the secret query parameters in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(redact(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactUrls())
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -190,7 +202,8 @@ class ApiClient:
     """GET JSON from one API with retries and pacing.
 
     ``max_wait`` caps any single wait (a reset an hour away stops the run with
-    :class:`PausedForRateLimit` instead of holding a worker); ``sleep`` and ``clock`` are
+    :class:`PausedForRateLimit` instead of holding a worker); ``params`` go with every request,
+    next-page URLs included (Graph's ``appsecret_proof``); ``sleep`` and ``clock`` are
     injectable so tests can check the waits without spending them.
     """
 
@@ -200,6 +213,7 @@ class ApiClient:
         dialect: ApiDialect,
         *,
         headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         max_attempts: int = 6,
         max_wait: float = 900.0,
@@ -217,6 +231,7 @@ class ApiClient:
         self.min_interval = min_interval
         self.sleep = sleep
         self.clock = clock
+        self.params = dict(params or {})
         self._not_before = 0.0
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -250,7 +265,8 @@ class ApiClient:
 
     def _get_once(self, url: str, params: Mapping[str, Any] | None) -> ApiResponse:
         self._respect_pacing()
-        response = self._http.get(url, params=_clean(params))
+        url, params = _with_params(url, params, self.params)
+        response = self._http.get(url, params=params)
         now = self.clock()
         body, parse_error = _parse_json(response)
         if not response.is_success:
@@ -318,6 +334,17 @@ def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if params is None:
         return None
     return {k: v for k, v in params.items() if v is not None}
+
+
+def _with_params(url: str, params: Mapping[str, Any] | None, always: Mapping[str, str]) -> tuple[str, dict | None]:
+    """``url`` and the query to send: ``params`` plus ``always``. httpx replaces a URL's own query
+    when given params, so a next-page URL's query is moved into the params first."""
+    params = _clean(params)
+    if not always:
+        return url, params
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(query="")), {**query, **(params or {}), **always}
 
 
 def _parse_json(response: httpx.Response) -> tuple[Any, str | None]:

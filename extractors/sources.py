@@ -34,7 +34,8 @@ class SourceConfigError(ValueError):
 
 @dataclass
 class SourceSettings:
-    """One source's settings, wherever they came from (secrets are held here, never logged)."""
+    """One source's settings, wherever they came from (secrets are held here, never logged: the
+    secret, and in ``extra`` Facebook's ``app_secret``)."""
 
     source: str
     base_url: str | None = None
@@ -164,12 +165,13 @@ def _from_airflow(source: str) -> dict[str, Any] | None:
 ENV_SETTINGS = {
     # source: (secret variable, login variable, {extra key: variable})
     "x": ("SOCIAL360_X_BEARER_TOKEN", None, {"brand_user_ids": "SOCIAL360_X_BRAND_USER_IDS"}),
-    "facebook": ("SOCIAL360_FACEBOOK_ACCESS_TOKEN", None, {"page_ids": "SOCIAL360_FACEBOOK_PAGE_IDS"}),
+    "facebook": ("SOCIAL360_FACEBOOK_ACCESS_TOKEN", None, {"page_ids": "SOCIAL360_FACEBOOK_PAGE_IDS",
+                                                           "app_secret": "SOCIAL360_FACEBOOK_APP_SECRET"}),
     "discourse": ("SOCIAL360_DISCOURSE_API_KEY", "SOCIAL360_DISCOURSE_API_USERNAME",
                   {"brand_usernames": "SOCIAL360_DISCOURSE_BRAND_USERNAMES"}),
 }
 OPTIONAL_SETTINGS = ("lookback_minutes", "initial_days", "max_wait_seconds", "page_size", "api_version", "tweet_fields",
-                     "rehydrate_hours", "comment_window_days", "staff_is_brand", "min_interval_seconds", "forum_name")
+                     "fields_parameter", "rehydrate_hours", "comment_window_days", "staff_is_brand", "min_interval_seconds", "forum_name")
 
 
 def _from_env_vars(source: str) -> SourceSettings | None:

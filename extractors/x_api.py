@@ -8,9 +8,17 @@ Per brand account and stream (``mentions``, ``brand_tweets``), one run:
    cursor, saved with the *last* page (so a run that dies mid-walk re-reads, never skips);
 2. re-reads a ``start_time`` lookback window (late-indexed posts; landing makes re-reads free);
 3. re-hydrates the latest version of the stream's recent tweets with ``GET /2/tweets?ids=`` so
-   deletions (``resource-not-found`` partial errors) land as deleted versions.
+   deletions (``resource-not-found`` partial errors), and posts that protected
+   (``not-authorized-for-resource``) or suspended (``resource-unavailable``) authors no longer
+   show, land as deleted versions with the reason in their context.
+
+The mentions timeline reaches only the newest 800 mentions: a poll that reads that many may
+have missed older ones, and its run is recorded (status ``possible_gap``) and alerted.
 
 Edits get a new id whose ``edit_history_tweet_ids[0]`` is the original (staging keys on it).
+X's 2026 OpenAPI spec spells the fields parameter ``post.fields`` and the fields
+``edit_history_post_ids``, ``referenced_posts``, ``note_post``: the parameter name is a setting
+(``fields_parameter``, default ``tweet.fields``) and both spellings are read.
 A 429 is waited out until ``x-rate-limit-reset``; a 429 ``usage-capped`` or a 401 stops the
 source with :class:`~extractors.http.UsageCapped` / :class:`~extractors.http.TokenExpired`.
 """
@@ -36,8 +44,26 @@ SOURCE = "x"
 TABLE = "x_tweets"
 TWEET_FIELDS = ("author_id,conversation_id,created_at,edit_history_tweet_ids,in_reply_to_user_id,"
                 "referenced_tweets,lang,entities,note_tweet,edit_controls")
+# the 2026 OpenAPI spelling of the fields we read (staging and enrichment read both)
+POST_NAMES = {"edit_history_tweet_ids": "edit_history_post_ids", "referenced_tweets": "referenced_posts",
+              "note_tweet": "note_post"}
+FIELDS_PARAMETERS = ("tweet.fields", "post.fields")
+# an edit chain's original id, as stg_x__tweets keys it (macro x_original_id)
+EDIT_CHAIN_SQL = ("coalesce(payload -> 'edit_history_tweet_ids' ->> 0, payload -> 'edit_history_post_ids' ->> 0, "
+                  "native_id)")
 USER_FIELDS = "username,name,public_metrics,verified"
 STREAM_PATHS = {"mentions": "/2/users/{id}/mentions", "brand_tweets": "/2/users/{id}/tweets"}
+MAX_RESULTS = (5, 100)  # the timelines' max_results bounds
+IDS_PER_LOOKUP = 100  # GET /2/tweets?ids= and GET /2/users?ids= take 1 to 100 ids
+MENTIONS_REACH = 800  # the mentions timeline serves only the newest 800 mentions
+HIDDEN_PROBLEMS = ("resource-not-found", "not-authorized-for-resource", "resource-unavailable")
+
+
+def default_fields(parameter: str) -> str:
+    """The fields we ask for, in the vocabulary of ``parameter``."""
+    if parameter == "post.fields":
+        return ",".join(POST_NAMES.get(f, f) for f in TWEET_FIELDS.split(","))
+    return TWEET_FIELDS
 
 
 class XDialect(http.ApiDialect):
@@ -86,6 +112,7 @@ class XConfig:
     lookback: timedelta = timedelta(minutes=30)
     initial_history: timedelta = timedelta(days=7)
     rehydrate_window: timedelta = timedelta(hours=24)
+    fields_parameter: str = "tweet.fields"
     tweet_fields: str = TWEET_FIELDS
 
     @classmethod
@@ -95,14 +122,31 @@ class XConfig:
             raise SourceConfigError("x: set brand_user_ids (the brand accounts' numeric X user ids)")
         if not all(b.isdigit() for b in brands):
             raise SourceConfigError(f"x: brand_user_ids must be numeric X user ids, got {brands}")
+        parameter = str(settings.get("fields_parameter", "tweet.fields"))
+        if parameter not in FIELDS_PARAMETERS:
+            raise SourceConfigError(f"x: setting 'fields_parameter' must be one of {', '.join(FIELDS_PARAMETERS)}, "
+                                    f"got {parameter!r}")
         return cls(
             brand_user_ids=brands,
-            page_size=int(settings.get_float("page_size", 100)),
+            page_size=_page_size(settings.get("page_size", 100)),
             lookback=timedelta(minutes=settings.get_float("lookback_minutes", 30)),
             initial_history=timedelta(days=settings.get_float("initial_days", 7)),
             rehydrate_window=timedelta(hours=settings.get_float("rehydrate_hours", 24)),
-            tweet_fields=settings.get("tweet_fields", TWEET_FIELDS),
+            fields_parameter=parameter,
+            tweet_fields=settings.get("tweet_fields", default_fields(parameter)),
         )
+
+
+def _page_size(value: Any) -> int:
+    low, high = MAX_RESULTS
+    try:
+        size = int(str(value).strip())
+    except ValueError:
+        size = None
+    if size is None or not low <= size <= high:
+        raise SourceConfigError(f"x: setting 'page_size' must be a whole number from {low} to {high} (the timelines' "
+                                f"max_results), got {value!r}")
+    return size
 
 
 def client_for(settings: SourceSettings, **kwargs) -> http.ApiClient:
@@ -140,8 +184,13 @@ class XExtractor(ApiExtractor):
         return results
 
     def _brand_users(self) -> dict[str, dict]:
-        page = self.client.get("/2/users", {"ids": ",".join(self.config.brand_user_ids), "user.fields": USER_FIELDS})
-        return {u["id"]: u for u in (page.data or {}).get("data", [])}
+        users: dict[str, dict] = {}
+        ids = self.config.brand_user_ids
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            batch = ids[start:start + IDS_PER_LOOKUP]
+            page = self.client.get("/2/users", {"ids": ",".join(batch), "user.fields": USER_FIELDS})
+            users.update({u["id"]: u for u in (page.data or {}).get("data", [])})
+        return users
 
     def extract_stream(self, conn, brand_id: str, brand: dict, stream: str, result: StreamResult, run_id: str) -> None:
         key = f"{brand_id}:{stream}"
@@ -157,12 +206,16 @@ class XExtractor(ApiExtractor):
         else:
             params["start_time"] = _x_time(started - self.config.initial_history)
         newest = cursor.get("since_id")
-        first_newest = self._walk_and_land(conn, path, params, context, result, run_id, stream_key=key,
-                                           final_cursor=lambda first: {
-                                               "since_id": _max_id(first, newest),
-                                               "polled_at": started.isoformat(),
-                                           })
-        log.info("x %s: since_id %s -> %s", key, newest, first_newest)
+        walk = self._walk_and_land(conn, path, params, context, result, run_id, stream_key=key,
+                                   final_cursor=lambda first: {
+                                       "since_id": _max_id(first, newest),
+                                       "polled_at": started.isoformat(),
+                                   })
+        log.info("x %s: since_id %s -> %s", key, newest, walk.newest_id)
+        if stream == "mentions" and walk.count >= MENTIONS_REACH:
+            gap = _possible_gap(brand, newest, params.get("start_time"), walk)
+            log.warning("x %s: %s", key, gap)
+            result.warn("possible_gap", gap)
 
         # 2. lookback re-read for late-indexed posts (no cursor change)
         if self.config.lookback > timedelta(0) and cursor.get("polled_at"):
@@ -178,7 +231,7 @@ class XExtractor(ApiExtractor):
     def _params(self, stream: str) -> dict[str, Any]:
         params = {
             "max_results": self.config.page_size,
-            "tweet.fields": self.config.tweet_fields,
+            self.config.fields_parameter: self.config.tweet_fields,
             "expansions": "author_id",
             "user.fields": USER_FIELDS,
         }
@@ -197,18 +250,19 @@ class XExtractor(ApiExtractor):
                 return
 
     def _walk_and_land(self, conn, path, params, context, result, run_id, *, stream_key: str | None = None,
-                       final_cursor: Callable[[str | None], dict] | None = None) -> str | None:
+                       final_cursor: Callable[[str | None], dict] | None = None) -> "Walk":
         """Land every page as it comes; with ``final_cursor``, the cursor lands with the last page."""
-        first_newest: str | None = None
+        walk = Walk()
         for number, (body, last) in enumerate(self._pages(path, params)):
             if number == 0:
-                first_newest = (body.get("meta") or {}).get("newest_id")
+                walk.newest_id = (body.get("meta") or {}).get("newest_id")
             records = self._records(body, context)
-            cursor = final_cursor(first_newest) if (last and final_cursor) else None
+            walk.add(records)
+            cursor = final_cursor(walk.newest_id) if (last and final_cursor) else None
             landed = land_page(conn, table=TABLE, records=records, run_id=run_id, source=SOURCE,
                                stream=stream_key or "", cursor=cursor)
             result.add_page(len(records), landed)
-        return first_newest
+        return walk
 
     def _records(self, body: dict, context: dict) -> list[RawRecord]:
         users = {u.get("id"): u for u in (body.get("includes") or {}).get("users", [])}
@@ -226,7 +280,7 @@ class XExtractor(ApiExtractor):
             """
             SELECT native_id, payload, context FROM (
                 SELECT DISTINCT ON (chain) native_id, payload, context, is_deleted, source_updated_at, run_id
-                FROM (SELECT *, coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id) AS chain
+                FROM (SELECT *, {chain} AS chain
                       FROM raw.x_tweets
                       WHERE context ->> 'brand_user_id' = %s AND context ->> 'stream' = %s) AS versions
                 ORDER BY chain, source_updated_at DESC NULLS LAST, length(native_id) DESC, native_id DESC,
@@ -234,26 +288,23 @@ class XExtractor(ApiExtractor):
             ) AS latest
             WHERE NOT is_deleted AND source_updated_at >= %s AND run_id <> %s
             ORDER BY native_id
-            """,
+            """.format(chain=EDIT_CHAIN_SQL),
             (brand_id, stream, since, run_id),
         ).fetchall()
         known = {native_id: (payload, context) for native_id, payload, context in rows}
         ids = sorted(known)
-        for start in range(0, len(ids), 100):
-            batch = ids[start:start + 100]
-            page = self.client.get("/2/tweets", {"ids": ",".join(batch), "tweet.fields": self.config.tweet_fields,
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            batch = ids[start:start + IDS_PER_LOOKUP]
+            page = self.client.get("/2/tweets", {"ids": ",".join(batch),
+                                                 self.config.fields_parameter: self.config.tweet_fields,
                                                  "expansions": "author_id", "user.fields": USER_FIELDS})
             body = page.data or {}
-            gone = {
-                e.get("resource_id") or e.get("value")
-                for e in body.get("errors") or []
-                if str(e.get("type", "")).endswith("resource-not-found")
-            }
+            gone = _hidden_by_problems(body.get("errors") or [])
             records = [
                 RawRecord(tweet_id, known[tweet_id][0], source_updated_at=self.now(),
-                          context={**known[tweet_id][1], "deleted_detected_by": "tweet lookup: resource-not-found"},
+                          context={**known[tweet_id][1], "deleted_detected_by": f"post lookup: {gone[tweet_id]}"},
                           is_deleted=True)
-                for tweet_id in sorted(gone & set(batch))
+                for tweet_id in sorted(set(gone) & set(batch))
             ]
             stream_context = {"brand_user_id": brand_id, "stream": stream}
             current = [r for r in self._records(body, stream_context) if r.native_id in known]
@@ -262,6 +313,45 @@ class XExtractor(ApiExtractor):
             with conn.transaction():
                 landed = land(conn, TABLE, records + current, run_id)
             result.add_page(len(records) + len(current), landed)
+
+
+@dataclass
+class Walk:
+    """What one page chain read: the first page's ``newest_id``, how many posts, the oldest one."""
+
+    newest_id: str | None = None
+    count: int = 0
+    oldest_id: str | None = None
+    oldest_at: datetime | None = None
+
+    def add(self, records: list[RawRecord]) -> None:
+        self.count += len(records)
+        for record in records:
+            if self.oldest_id is None or int(record.native_id) < int(self.oldest_id):
+                self.oldest_id, self.oldest_at = record.native_id, record.source_updated_at
+
+
+def _possible_gap(brand: dict, since_id: str | None, start_time: str | None, walk: Walk) -> str:
+    handle = f"@{brand['username']}" if brand.get("username") else "the brand"
+    oldest = f"{walk.oldest_id} ({walk.oldest_at.isoformat() if walk.oldest_at else 'time unknown'})"
+    if since_id:
+        missing = f"mentions newer than since_id {since_id} and older than {oldest} may be missing"
+    else:
+        missing = f"mentions since {start_time} older than {oldest} may be missing from the initial history"
+    return (f"possible gap: the mentions timeline serves only the newest {MENTIONS_REACH} mentions and this poll read "
+            f"{walk.count}; {missing} (backfill them with a recent search for {handle}, which reaches 7 days back)")
+
+
+def _hidden_by_problems(errors: list[dict]) -> dict[str, str]:
+    """Post id -> problem, for lookup problems that mean "no longer visible": deleted, a protected
+    author (``not-authorized-for-resource``), a suspended one (``resource-unavailable``)."""
+    hidden = {}
+    for error in errors:
+        problem = str(error.get("type", "")).rsplit("/", 1)[-1]
+        post_id = error.get("resource_id") or error.get("value")
+        if problem in HIDDEN_PROBLEMS and post_id:
+            hidden[str(post_id)] = problem
+    return hidden
 
 
 def _max_id(first_newest: str | None, previous: str | None) -> str | None:

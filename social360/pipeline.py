@@ -65,9 +65,23 @@ def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
         return {"source": source, "status": "paused", "message": str(exc)}
     except (StopSource, sources.SourceConfigError) as exc:
         _stop_source(source, exc, run_id)
+    _alert_warnings(source, results, run_id)
     streams = [r.as_dict() for r in results]
     return {"source": source, "status": "ok", "streams": streams,
             "rows_landed": sum(s["rows_landed"] for s in streams)}
+
+
+def _alert_warnings(source: str, results, run_id: str) -> None:
+    """A stream that ran but needs a person (a possible gap, a retired API version): alert, go on."""
+    from social360 import alerts
+
+    streams_by_warning: dict[tuple[str, str], list[str]] = {}
+    for result in results:
+        for warning in result.warnings:
+            streams_by_warning.setdefault((result.status, warning), []).append(result.stream)
+    for (kind, warning), streams in streams_by_warning.items():  # one alert per warning, naming its streams
+        alerts.send(f"social source {source} ({kind}; {', '.join(streams)}): {warning}",
+                    details={"run_id": run_id, "source": source, "streams": streams, "kind": kind})
 
 
 def _stop_source(source: str, error: Exception, run_id: str):

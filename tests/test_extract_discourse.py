@@ -1,6 +1,7 @@
 """The Discourse extractor against a real local HTTP server speaking Discourse's documented
 shapes: `/posts.json` walked down by `before` to the stored max id, Retry-After honoured,
-edits and deletions of recent posts seen, bad keys stopping the source."""
+edits and deletions of recent posts seen, bad keys stopping the source, a post the key may no
+longer see (403 on that post alone) landing as no longer visible."""
 
 from __future__ import annotations
 
@@ -225,3 +226,93 @@ def test_a_reply_shape_the_api_never_sends_is_a_clear_error(databases, fake):
     with pytest.raises(http.MalformedResponse, match="malformed JSON from /posts.json"):
         run_discourse(fake, "run-1", max_attempts=3)
     assert len(fake.requests) == 3
+
+
+# --- what the listing shows, and a post the key may no longer see --------------------------------
+
+
+def _assert_mirrors_listing(url: str, fake: FakeDiscourse) -> None:
+    stored = live(url, "discourse_posts")
+    assert {int(i): p["raw"] for i, p in stored.items()} == {i: p.raw for i, p in fake.mirrored().items()}
+
+
+def test_before_is_inclusive_as_in_the_source_and_the_walk_still_ends(databases, fake):
+    discourse_world(fake, topics=2, replies=3)  # 8 posts, 5 a page
+    run_discourse(fake, "run-1")
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 3  # 5 + 3 posts, then the empty page
+    assert len(raw_rows(databases.warehouse_url, "discourse_posts")) == len(fake.posts)  # none read twice
+
+
+def test_whispers_private_messages_and_hidden_posts_never_land(databases, fake):
+    discourse_world(fake, topics=3, replies=2)
+    topics = sorted(fake.topics)
+    whisper = fake.whisper(topics[0], "acme_team", "internal: refund approved")
+    fake.make_private(topics[1])
+    hidden = fake.reply(topics[2], "member0", "spam spam spam")
+    fake.hide(hidden.id)
+    run_discourse(fake, "run-1")
+    _assert_mirrors_listing(databases.warehouse_url, fake)
+    stored = set(latest(databases.warehouse_url, "discourse_posts"))
+    assert str(whisper.id) not in stored and str(hidden.id) not in stored
+    assert not {str(p.id) for p in fake.posts.values() if p.topic_id == topics[1]} & stored
+
+
+def test_a_post_hidden_after_it_landed_lands_as_no_longer_visible(databases, fake):
+    discourse_world(fake, topics=2, replies=3)
+    run_discourse(fake, "run-1")
+    target = sorted(fake.posts)[3]
+    fake.hide(target)
+    fake.clock.advance(600)
+    run_discourse(fake, "run-2")
+    native_id, payload, deleted = latest(databases.warehouse_url, "discourse_posts")[str(target)]
+    assert deleted and payload["hidden"] is True
+    with psycopg.connect(databases.warehouse_url) as conn:
+        context = conn.execute("SELECT context FROM raw.discourse_posts WHERE native_id = %s AND is_deleted",
+                               (str(target),)).fetchone()[0]
+    assert "hidden" in context["deleted_detected_by"]
+    _assert_mirrors_listing(databases.warehouse_url, fake)
+
+
+def test_a_post_moved_to_a_restricted_category_is_no_longer_visible_not_a_bad_key(databases, fake):
+    discourse_world(fake, topics=3, replies=2)
+    fake.staff_key = False  # a user key: restricted categories are out of its reach
+    run_discourse(fake, "run-1")
+    moved = sorted(fake.topics)[1]
+    fake.restrict(moved)
+    moved_posts = {str(p.id) for p in fake.posts.values() if p.topic_id == moved}
+    fake.clock.advance(600)
+    results = run_discourse(fake, "run-2")
+    assert results[0].status == "ok"
+    versions = latest(databases.warehouse_url, "discourse_posts")
+    assert moved_posts and all(versions[i][2] for i in moved_posts)  # no longer visible: deleted versions
+    with psycopg.connect(databases.warehouse_url) as conn:
+        reasons = {c["deleted_detected_by"] for (c,) in conn.execute(
+            "SELECT context FROM raw.discourse_posts WHERE is_deleted")}
+    assert reasons == {"GET /posts/{id}.json: 403 invalid_access (the key may no longer see it)"}
+    assert [r.status for r in fake.requests if r.path == f"/posts/{min(moved_posts)}.json"] == [403]
+    _assert_mirrors_listing(databases.warehouse_url, fake)
+    assert cursor(databases.warehouse_url, "discourse", "community:posts")["polled_at"] == fake.clock.now().isoformat()
+
+
+def test_a_key_revoked_between_the_listing_and_a_post_still_stops_and_hides_nothing(databases, fake):
+    discourse_world(fake, topics=2, replies=3)
+    run_discourse(fake, "run-1")
+    state = cursor(databases.warehouse_url, "discourse", "community:posts")
+    gone = sorted(fake.posts)[2]
+    fake.deleted.add(gone)  # unlisted now: the run will read it alone...
+    listing_and_posts = fake.route
+
+    def revoke_before_a_single_post(request):
+        if request.path.startswith("/posts/"):
+            fake.api_key = "rotated"  # ...and the key is revoked just before that read
+            return Reply(403, {"errors": ["You are not permitted to view the requested resource. The API username "
+                                          "or key is invalid."], "error_type": "invalid_access"})
+        return listing_and_posts(request)
+
+    fake.route = revoke_before_a_single_post
+    fake.clock.advance(600)
+    with pytest.raises(http.TokenExpired, match="renew the key"):
+        run_discourse(fake, "run-2")
+    assert not any(deleted for _n, _p, deleted in latest(databases.warehouse_url, "discourse_posts").values())
+    assert cursor(databases.warehouse_url, "discourse", "community:posts") == state

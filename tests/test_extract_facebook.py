@@ -1,8 +1,14 @@
 """The Facebook Graph API extractor against a real local HTTP server speaking the Graph API's
 documented shapes: cursor paging until `paging.next` is absent, timestamps (never cursors) as
-state, usage-header pacing, throttle codes paused, 190 stopping, 100/33 marking deletions."""
+state, usage-header pacing, throttle codes paused, 190 stopping, 100/33 marking deletions only
+while the page itself is still readable, appsecret_proof on every call, retired versions flagged."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
 
 import psycopg
 import pytest
@@ -73,7 +79,7 @@ def test_an_empty_page_that_still_has_next_is_not_the_end(databases, fake):
     assert not first_page & set(stored)  # nothing more was lost than the page hid
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+@pytest.mark.parametrize("code", [4, 17, 32, 341, 613, 80001])
 def test_throttle_codes_pause_for_the_time_the_headers_give(databases, fake, code):
     facebook_world(fake, posts=1, comments=2)
     original = fake.fault_reply
@@ -247,3 +253,175 @@ def test_settings_require_pages_and_a_token():
         facebook.FacebookConfig.from_settings(SourceSettings("facebook", secret="t"))
     with pytest.raises(SourceConfigError, match="access token"):
         facebook.client_for(SourceSettings("facebook", extra={"page_ids": "1"}))
+
+
+# --- appsecret_proof -------------------------------------------------------------------------------
+
+APP_SECRET = "app-s3cret-0f9e"
+
+
+def test_every_call_carries_the_appsecret_proof_when_the_app_requires_it(databases, caplog):
+    fake = FakeGraphApi(FakeClock(), seed=7, app_secret=APP_SECRET).start()
+    try:
+        facebook_world(fake, posts=2, comments=4)
+        caplog.set_level(logging.DEBUG)
+        results = run_facebook(fake, "run-1", settings={"app_secret": APP_SECRET})
+        assert results[0].status == "ok"
+        expected = hmac.new(APP_SECRET.encode(), fake.token.encode(), hashlib.sha256).hexdigest()
+        assert fake.requests and all(r.param("appsecret_proof") == expected for r in fake.requests)
+        assert any(r.param("after") for r in fake.requests)  # next-page URLs (the API leaves the proof out) too
+        _assert_mirrors_source(databases.warehouse_url, fake)
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "HTTP Request" in logged  # httpx logged the calls...
+        assert expected not in logged and APP_SECRET not in logged  # ...with the proof masked
+    finally:
+        fake.stop()
+
+
+def test_a_missing_app_secret_stops_with_an_error_that_says_what_to_set(databases):
+    fake = FakeGraphApi(FakeClock(), seed=7, app_secret=APP_SECRET).start()
+    try:
+        facebook_world(fake, posts=1, comments=1)
+        with pytest.raises(http.StopSource, match="app_secret") as info:
+            run_facebook(fake, "run-1")
+        assert "appsecret_proof" in str(info.value)
+        assert len(fake.requests) == 1  # not retried
+        with pytest.raises(http.StopSource, match="Invalid appsecret_proof"):
+            run_facebook(fake, "run-2", settings={"app_secret": "a-different-secret"})
+        with psycopg.connect(databases.warehouse_url) as conn:
+            messages = [m for (m,) in conn.execute("SELECT message FROM raw.extract_runs")]
+        assert messages and not any("a-different-secret" in m for m in messages)
+    finally:
+        fake.stop()
+
+
+def test_redact_masks_the_appsecret_proof():
+    url = "https://graph.facebook.com/v24.0/1/posts?limit=3&appsecret_proof=abc123&access_token=EAAB"
+    assert "abc123" not in http.redact(url) and "EAAB" not in http.redact(url)
+
+
+# --- 100/33 is "deleted" only while the page is readable --------------------------------------------
+
+
+def _deleted_versions(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT native_id FROM raw.facebook_posts WHERE is_deleted UNION ALL "
+                            "SELECT native_id FROM raw.facebook_comments WHERE is_deleted").fetchall()
+
+
+def test_a_permission_lost_mid_run_stops_the_source_and_deletes_nothing(databases, monkeypatch, caplog):
+    fake = FakeGraphApi(FakeClock(real=True), seed=7).start()  # the pipeline's client keeps real time
+    try:
+        _permission_lost_mid_run(databases, fake, monkeypatch, caplog)
+    finally:
+        fake.stop()
+
+
+def _permission_lost_mid_run(databases, fake, monkeypatch, caplog):
+    facebook_world(fake, posts=3, comments=3)
+    run_facebook(fake, "run-1")
+    original = fake._page_posts
+
+    def revoke_after_listing(request, page_id):
+        reply = original(request, page_id)
+        fake.revoke(page_id)  # the page's role was taken from the token's user while we read
+        return reply
+
+    fake._dispatch = routes([
+        (r"/v24.0/(\d+)/posts", revoke_after_listing),
+        (r"/v24.0/(\d+_\d+)/comments", fake._post_comments),
+        (r"/v24.0/([\d_]+)", fake._object),
+    ])
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIAL360_FACEBOOK", json.dumps({
+        "conn_type": "http", "host": fake.url, "password": fake.token,
+        "extra": {"page_ids": BRAND_PAGE, "page_size": 3}}))
+    monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
+    caplog.set_level(logging.ERROR, logger="social360.alerts")
+    from social360 import pipeline
+
+    with pytest.raises(http.Forbidden, match="permission"):
+        pipeline.extract_social_source("facebook", "run-2")
+    assert _deleted_versions(databases.warehouse_url) == []  # 100/33 everywhere, yet nothing marked deleted
+    assert any("forbidden" in r.getMessage() and "ALERT" in r.getMessage() for r in caplog.records)
+    with psycopg.connect(databases.warehouse_url) as conn:
+        assert conn.execute("SELECT status FROM raw.extract_runs WHERE run_id = 'run-2'").fetchone()[0] == "forbidden"
+    page_reads = [r for r in fake.requests if r.path == f"/v24.0/{BRAND_PAGE}"]
+    assert len(page_reads) >= 2  # the run's first read, and the check after the first 100/33
+
+
+def test_a_page_unreadable_from_the_start_is_forbidden_not_missing(databases, fake):
+    facebook_world(fake, posts=1, comments=1)
+    run_facebook(fake, "run-1")
+    fake.revoke(BRAND_PAGE)
+    with pytest.raises(http.Forbidden):
+        run_facebook(fake, "run-2")
+    assert _deleted_versions(databases.warehouse_url) == []
+
+
+# --- retired Graph versions ------------------------------------------------------------------------
+
+
+def test_a_retired_version_still_extracts_and_is_flagged_with_an_alert(databases, monkeypatch, caplog):
+    from datetime import date
+
+    from extractors import graph_versions
+
+    oldest = graph_versions.oldest_supported(date.today())
+    fake = FakeGraphApi(FakeClock(real=True), seed=7, oldest_version=oldest).start()  # real time, like the pipeline
+    try:
+        _retired_version(databases, fake, monkeypatch, caplog, oldest)
+    finally:
+        fake.stop()
+
+
+def _retired_version(databases, fake, monkeypatch, caplog, oldest):
+    facebook_world(fake, posts=2, comments=2)
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIAL360_FACEBOOK", json.dumps({
+        "conn_type": "http", "host": fake.url, "password": fake.token,
+        "extra": {"page_ids": BRAND_PAGE, "page_size": 3, "api_version": "v19.0"}}))
+    monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
+    caplog.set_level(logging.WARNING)
+    from social360 import pipeline
+
+    outcome = pipeline.extract_social_source("facebook", "run-1")
+    assert outcome["status"] == "ok"
+    assert all(r.path.startswith("/v19.0/") for r in fake.requests)  # the API served them with `oldest`
+    assert {r.reply_headers["facebook-api-version"] for r in fake.requests} == {oldest}
+    _assert_mirrors_source(databases.warehouse_url, fake)
+    with psycopg.connect(databases.warehouse_url) as conn:
+        status, message = conn.execute("SELECT status, message FROM raw.extract_runs").fetchone()
+    assert status == "api_version_retired"
+    assert "v19.0" in message and "2026-05-21" in message and oldest in message
+    alerts = [r.getMessage() for r in caplog.records if r.name == "social360.alerts"]
+    assert any("v19.0" in a and "ALERT" in a for a in alerts)
+
+
+def test_a_version_retired_before_the_table_says_is_caught_by_the_answering_version(databases):
+    fake = FakeGraphApi(FakeClock(), seed=7, oldest_version="v25.0").start()  # Meta retired v24.0 early
+    try:
+        facebook_world(fake, posts=1, comments=1)
+        result = run_facebook(fake, "run-1")[0]
+        assert result.status == "api_version_retired"
+        assert "v24.0 was asked for but v25.0 answered" in result.message
+        _assert_mirrors_source(databases.warehouse_url, fake)
+    finally:
+        fake.stop()
+
+
+def test_a_supported_version_raises_no_warning(databases, fake):
+    facebook_world(fake, posts=1, comments=1)
+    results = run_facebook(fake, "run-1")
+    assert results[0].status == "ok" and results[0].message is None
+
+
+def test_the_version_table_knows_what_is_retired_on_a_date():
+    from datetime import date
+
+    from extractors import graph_versions
+
+    assert graph_versions.oldest_supported(date(2026, 11, 20)) == "v21.0"
+    assert graph_versions.oldest_supported(date(2026, 9, 23)) == "v20.0"
+    assert graph_versions.retired("v19.0", date(2026, 11, 20))
+    assert not graph_versions.retired("v24.0", date(2026, 11, 20))
+    assert graph_versions.retired("v2.9", date(2026, 11, 20))  # older than anything in the table
+    assert not graph_versions.retired("v27.0", date(2026, 11, 20))  # newer than the table: not ours to judge

@@ -17,6 +17,7 @@ from tests.fakes.x_api import FakeXApi
 ALL_VARS = [sources.connection_env_var(s) for s in sources.API_SOURCES] + [
     "SOCIAL360_X_BEARER_TOKEN", "SOCIAL360_X_BRAND_USER_IDS", "SOCIAL360_X_BASE_URL",
     "SOCIAL360_FACEBOOK_ACCESS_TOKEN", "SOCIAL360_FACEBOOK_PAGE_IDS", "SOCIAL360_FACEBOOK_BASE_URL",
+    "SOCIAL360_FACEBOOK_APP_SECRET", "SOCIAL360_X_FIELDS_PARAMETER",
     "SOCIAL360_DISCOURSE_API_KEY", "SOCIAL360_DISCOURSE_API_USERNAME", "SOCIAL360_DISCOURSE_BASE_URL",
     "SOCIAL360_DISCOURSE_BRAND_USERNAMES", "SOCIAL360_SOURCES",
 ]
@@ -77,6 +78,18 @@ def test_plain_environment_variables(clean_env):
     assert found.origin == "environment variables"
 
 
+def test_the_facebook_app_secret_and_the_x_fields_parameter_from_variables(clean_env):
+    clean_env.setenv("SOCIAL360_FACEBOOK_ACCESS_TOKEN", "page-token")
+    clean_env.setenv("SOCIAL360_FACEBOOK_PAGE_IDS", "20531316728")
+    clean_env.setenv("SOCIAL360_FACEBOOK_APP_SECRET", "app-secret-value")
+    found = sources.require("facebook")
+    assert found.get("app_secret") == "app-secret-value"
+    assert "app-secret-value" not in repr(found)
+    clean_env.setenv("SOCIAL360_X_BEARER_TOKEN", "t")
+    clean_env.setenv("SOCIAL360_X_FIELDS_PARAMETER", "post.fields")
+    assert sources.require("x").get("fields_parameter") == "post.fields"
+
+
 def test_a_broken_connection_is_a_clear_error(clean_env):
     clean_env.setenv("AIRFLOW_CONN_SOCIAL360_X", "{not json")
     with pytest.raises(sources.SourceConfigError, match="not a valid Airflow connection"):
@@ -121,4 +134,7 @@ def test_a_reset_beyond_the_allowed_wait_pauses_the_run(databases, clean_env):
 def test_redact_hides_tokens_in_urls():
     url = "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=EAAB123&limit=100"
     assert http.redact(url) == "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=%2A%2A%2A&limit=100"
+    assert http.redact(url + "&appsecret_proof=9f86d0") == (
+        "https://graph.facebook.com/v24.0/1/comments?after=QVFI&access_token=%2A%2A%2A&limit=100"
+        "&appsecret_proof=%2A%2A%2A")
     assert http.redact("https://api.x.com/2/users") == "https://api.x.com/2/users"

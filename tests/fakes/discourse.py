@@ -1,17 +1,27 @@
 """A fake Discourse forum (``/posts.json``, ``/posts/{id}.json``) on 127.0.0.1.
 
-Shapes follow Discourse's API docs: ``{"latest_posts": [...]}`` newest first, ``before`` =
-"load posts with an id lower than this value", an empty list past the oldest post; posts carry
-``topic_id``, ``post_number``, ``reply_to_post_number``, ``version``, ``updated_at``,
-``deleted_at``, ``user_deleted``, ``staff``. Rate limiting answers 429 with ``Retry-After`` and
+Shapes follow Discourse's API docs (``openapi.json``) and its source (``PostsController#latest``):
+``{"latest_posts": [...]}`` newest first by id, 50 a page; ``before`` is documented as "load
+posts with an id lower than this value" but the source filters ``posts.id <= before`` (the fake
+does what the source does); an empty list past the oldest post. The listing holds only regular
+posts (no whispers, no small actions) of visible, non-private topics in categories the key may
+see, never hidden posts. Posts carry ``topic_id``, ``post_number``, ``reply_to_post_number``
+(typed string-or-null in the spec: the fake sends a string for some posts and an integer for
+others), ``version``, ``updated_at``, ``deleted_at``, ``user_deleted``, ``hidden``,
+``post_type``, ``staff``. Rate limiting answers 429 with ``Retry-After`` and
 ``{"error_type": "rate_limit", "extras": {"wait_seconds": N}}``; a bad or revoked key answers
-403 ``invalid_access``; deleted posts vanish from the list and answer 404.
+403 ``invalid_access``, and so does ``GET /posts/{id}.json`` for a post the key's user may not
+see (a whisper, a private message, a hidden post or a restricted category, unless the key is a
+staff key, ``staff_key``); deleted posts vanish from the list and answer 404.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+
+REGULAR, WHISPER = 1, 4  # Post.types
+RESTRICTED_CATEGORY = 99
 
 from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
 
@@ -32,8 +42,14 @@ class FakePost:
     reply_to_post_number: int | None = None
     version: int = 1
     staff: bool = False
+    post_type: int = REGULAR
+    hidden: bool = False
+    category_id: int = 4
 
     def as_json(self, topic_title: str) -> dict:
+        reply_to = self.reply_to_post_number
+        if reply_to is not None and self.id % 2 == 0:  # the spec types it string-or-null
+            reply_to = str(reply_to)
         return {
             "id": self.id,
             "name": self.username.title(),
@@ -43,10 +59,10 @@ class FakePost:
             "cooked": f"<p>{self.raw}</p>",
             "raw": self.raw,
             "post_number": self.post_number,
-            "post_type": 1,
+            "post_type": self.post_type,
             "updated_at": discourse_time(self.updated_at),
             "reply_count": 0,
-            "reply_to_post_number": self.reply_to_post_number,
+            "reply_to_post_number": reply_to,
             "quote_count": 0,
             "reads": 3,
             "score": 0.4,
@@ -54,13 +70,13 @@ class FakePost:
             "topic_slug": f"topic-{self.topic_id}",
             "topic_title": topic_title,
             "topic_html_title": topic_title,
-            "category_id": 4,
+            "category_id": self.category_id,
             "version": self.version,
             "user_id": abs(hash(self.username)) % 10_000,
             "admin": self.staff,
             "moderator": False,
             "staff": self.staff,
-            "hidden": False,
+            "hidden": self.hidden,
             "deleted_at": None,
             "user_deleted": False,
             "edit_reason": None,
@@ -79,6 +95,8 @@ class FakeDiscourse(FakeApi):
         self.api_key = api_key
         self.api_username = api_username
         self.page_size = page_size
+        self.staff_key = True  # an admin key (the ``system`` user) sees restricted categories and private messages
+        self.private_topics: set[int] = set()
         self.posts: dict[int, FakePost] = {}
         self.topics: dict[int, str] = {}
         self.deleted: set[int] = set()
@@ -114,8 +132,44 @@ class FakeDiscourse(FakeApi):
         self.posts[post.id] = post
         return post
 
+    def whisper(self, topic_id: int, username: str, raw: str) -> FakePost:
+        """A staff-only reply (``post_type`` 4): never in ``/posts.json``."""
+        post = self.reply(topic_id, username, raw)
+        post.post_type = WHISPER
+        return post
+
+    def hide(self, post_id: int) -> None:
+        """Hidden by flags: out of the listing, ``hidden: true`` for those who may still read it."""
+        self.posts[post_id].hidden = True
+
+    def restrict(self, topic_id: int) -> None:
+        """The topic moves to a category only some groups can see."""
+        for post in self.posts.values():
+            if post.topic_id == topic_id:
+                post.category_id = RESTRICTED_CATEGORY
+
+    def make_private(self, topic_id: int) -> None:
+        """The topic becomes a private message: out of ``/posts.json`` for every key."""
+        self.private_topics.add(topic_id)
+
     def live_posts(self) -> dict[int, FakePost]:
         return {i: p for i, p in self.posts.items() if i not in self.deleted}
+
+    def listed(self, post: FakePost) -> bool:
+        """What ``PostsController#latest`` lists: public, visible, regular posts of categories the key sees."""
+        return (post.id not in self.deleted and post.post_type == REGULAR and not post.hidden
+                and post.topic_id not in self.private_topics
+                and (self.staff_key or post.category_id != RESTRICTED_CATEGORY))
+
+    def visible_to_key(self, post: FakePost) -> bool:
+        """Whether ``GET /posts/{id}.json`` shows the post (a staff key sees everything not deleted)."""
+        return self.staff_key or (post.post_type == REGULAR and not post.hidden
+                                  and post.topic_id not in self.private_topics
+                                  and post.category_id != RESTRICTED_CATEGORY)
+
+    def mirrored(self) -> dict[int, FakePost]:
+        """The posts a mirror of the listing should hold live."""
+        return {i: p for i, p in self.posts.items() if self.listed(p)}
 
     def mutate(self, kind: str) -> None:
         live = sorted(self.live_posts())
@@ -150,16 +204,19 @@ class FakeDiscourse(FakeApi):
         return None
 
     def _latest_posts(self, request: Request) -> Reply:
-        posts = sorted(self.live_posts().values(), key=lambda p: p.id, reverse=True)
+        posts = sorted((p for p in self.posts.values() if self.listed(p)), key=lambda p: p.id, reverse=True)
         before = request.param("before")
-        if before:
-            posts = [p for p in posts if p.id < int(before)]
+        if before and int(before) > 0:
+            posts = [p for p in posts if p.id <= int(before)]  # the source's `posts.id <= ?`
         return Reply(200, {"latest_posts": [p.as_json(self.topics[p.topic_id]) for p in posts[: self.page_size]]})
 
     def _post(self, request: Request, post_id: str) -> Reply:
         post = self.posts.get(int(post_id))
         if post is None or post.id in self.deleted:
             return Reply(404, {"errors": ["The requested URL or resource could not be found."], "error_type": "not_found"})
+        if not self.visible_to_key(post):
+            return Reply(403, {"errors": ["You are not permitted to view the requested resource."],
+                               "error_type": "invalid_access"})
         return Reply(200, post.as_json(self.topics[post.topic_id]))
 
 

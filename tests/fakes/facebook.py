@@ -5,15 +5,26 @@ with ``next`` absent on the last page (a page may be empty and still have ``next
 like ``2024-01-01T12:00:00+0000``; errors as ``{"error": {"message", "type", "code",
 "error_subcode", "fbtrace_id"}}``: 190/463 for an expired token, 80001 (BUC), 4, 17, 32 and
 613 for throttling with ``X-Business-Use-Case-Usage`` / ``X-App-Usage`` headers, 1/2 for
-transient errors, 100/33 for an object that was deleted. Cursors point at an item and become
-invalid when that item is deleted. ``/comments?filter=stream`` returns replies too, in
-chronological order.
+transient errors, 341 ("Application limit reached"), 100/33 for an object that was deleted
+or that the token may no longer read (``revoke``: every object of the page answers 100/33).
+Cursors point at an item and become invalid when that item is deleted. ``/comments?filter=stream``
+returns replies too, in chronological order.
+
+With ``app_secret`` set, the app "requires app secret proof": every call must carry
+``appsecret_proof`` = HMAC-SHA256 of the access token keyed with the app secret (hex), else
+code 100 ``GraphMethodException`` ("API calls from the server require an appsecret_proof
+argument" / "Invalid appsecret_proof provided in the API argument"). Every path is versioned
+(``/v24.0/...``); a version older than ``oldest_version`` is silently served by the oldest one,
+and the ``facebook-api-version`` header names the version that answered.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -21,7 +32,9 @@ from urllib.parse import urlencode
 from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
 
 VERSION = "v24.0"
-THROTTLE_CODES = (4, 17, 32, 613, 80001)
+OLDEST_VERSION = "v21.0"  # the oldest Graph version still served on the fake's default date (2026-11-20)
+THROTTLE_CODES = (4, 17, 32, 341, 613, 80001)
+VERSIONED = re.compile(r"^/(v\d+\.\d+)(?=/)")
 
 
 def fb_time(moment: datetime) -> str:
@@ -34,8 +47,9 @@ def parse_fb_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
 
 
-def graph_error(code: int, message: str, subcode: int | None = None, *, transient: bool = False) -> dict:
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf123"}
+def graph_error(code: int, message: str, subcode: int | None = None, *, transient: bool = False,
+                kind: str = "OAuthException") -> dict:
+    error = {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}
     if subcode is not None:
         error["error_subcode"] = subcode
     if transient:
@@ -77,10 +91,13 @@ class FakeGraphApi(FakeApi):
     name = "facebook"
 
     def __init__(self, clock: FakeClock | None = None, *, seed: int = 0, token: str = "fb-page-token",
-                 calls_per_hour: int = 1000):
+                 calls_per_hour: int = 1000, app_secret: str | None = None, oldest_version: str = OLDEST_VERSION):
         super().__init__(clock, seed=seed)
         self.token = token
         self.calls_per_hour = calls_per_hour
+        self.app_secret = app_secret
+        self.oldest_version = oldest_version
+        self.revoked_pages: set[str] = set()
         self.pages: dict[str, str] = {}
         self.posts: dict[str, FakeObject] = {}
         self.comments: dict[str, FakeObject] = {}
@@ -88,11 +105,25 @@ class FakeGraphApi(FakeApi):
         self.customers: list[tuple[str, str]] = []
         self._counter = 1000
         self._window = (self.clock(), 0)
-        self.route = routes([
-            (rf"/{VERSION}/(\d+)/posts", self._page_posts),
-            (rf"/{VERSION}/(\d+_\d+)/comments", self._post_comments),
-            (rf"/{VERSION}/([\d_]+)", self._object),
+        self._dispatch = routes([
+            (r"/v\d+\.\d+/(\d+)/posts", self._page_posts),
+            (r"/v\d+\.\d+/(\d+_\d+)/comments", self._post_comments),
+            (r"/v\d+\.\d+/([\d_]+)", self._object),
         ])
+
+    def route(self, request: Request) -> Reply:
+        reply = self._dispatch(request)
+        served = self.served_version(request)
+        if served:
+            reply.headers = {"facebook-api-version": served, **reply.headers}
+        return reply
+
+    def served_version(self, request: Request) -> str | None:
+        """The version that answers: the one asked for, or the oldest available when that one is retired."""
+        match = VERSIONED.match(request.path)
+        if not match:
+            return None
+        return max(match.group(1), self.oldest_version, key=version_key)
 
     # --- the source's data
 
@@ -124,6 +155,23 @@ class FakeGraphApi(FakeApi):
             if object_id in self.posts:  # a deleted post takes its comments with it
                 self.deleted.update(c.id for c in self.comments.values() if c.post_id == object_id)
 
+    def revoke(self, page_id: str) -> None:
+        """The token loses its permission on the page: the page and everything on it answer 100/33."""
+        with self.lock:
+            self.revoked_pages.add(page_id)
+
+    def _page_of(self, object_id: str) -> str | None:
+        if object_id in self.pages:
+            return object_id
+        obj = self.posts.get(object_id) or self.comments.get(object_id)
+        if obj is None:
+            return None
+        post = self.posts.get(obj.post_id) if obj.post_id else obj
+        return post.author[0] if post else None
+
+    def _unreadable(self, object_id: str) -> bool:
+        return self._page_of(object_id) in self.revoked_pages
+
     def live_posts(self) -> dict[str, FakeObject]:
         return {i: p for i, p in self.posts.items() if i not in self.deleted}
 
@@ -150,6 +198,7 @@ class FakeGraphApi(FakeApi):
             code = self.random.choice(THROTTLE_CODES)
             messages = {80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
                         32: "(#32) Page request limit reached", 4: "(#4) Application request limit reached",
+                        341: "(#341) Application limit reached",
                         17: "(#17) User request limit reached", 613: "(#613) Calls to this api have exceeded the rate limit."}
             regain = self.random.choice([0, 1, 5])
             return Reply(400, graph_error(code, messages[code]), headers=self._usage_headers(100, regain))
@@ -167,6 +216,14 @@ class FakeGraphApi(FakeApi):
         token = request.param("access_token") or request.headers.get("authorization", "").removeprefix("Bearer ").removeprefix("OAuth ")
         if token != self.token:
             return Reply(400, graph_error(190, "Invalid OAuth access token - Cannot parse access token"))
+        if self.app_secret is not None:
+            proof = request.param("appsecret_proof")
+            if proof is None:
+                return Reply(400, graph_error(100, "API calls from the server require an appsecret_proof argument",
+                                              kind="GraphMethodException"))
+            if not hmac.compare_digest(proof, appsecret_proof(token, self.app_secret)):
+                return Reply(400, graph_error(100, "Invalid appsecret_proof provided in the API argument",
+                                              kind="GraphMethodException"))
         start, used = self._window
         if self.clock() >= start + 3600:
             start, used = self.clock(), 0
@@ -194,6 +251,8 @@ class FakeGraphApi(FakeApi):
         return {f for f in _split_fields(request.param("fields") or "") if f}
 
     def _object(self, request: Request, object_id: str) -> Reply:
+        if self._unreadable(object_id):
+            return _deleted(object_id)
         if object_id in self.pages:
             return Reply(200, {"id": object_id, "name": self.pages[object_id]})
         obj = self.posts.get(object_id) or self.comments.get(object_id)
@@ -202,7 +261,7 @@ class FakeGraphApi(FakeApi):
         return Reply(200, obj.as_json(self._fields(request), {**self.posts, **self.comments}))
 
     def _page_posts(self, request: Request, page_id: str) -> Reply:
-        if page_id not in self.pages:
+        if page_id not in self.pages or page_id in self.revoked_pages:
             return _deleted(page_id)
         items = sorted((p for p in self.live_posts().values() if p.author[0] == page_id),
                        key=lambda p: (p.created_time, p.id), reverse=True)
@@ -212,7 +271,7 @@ class FakeGraphApi(FakeApi):
         return self._paged(request, items)
 
     def _post_comments(self, request: Request, post_id: str) -> Reply:
-        if post_id not in self.posts or post_id in self.deleted:
+        if post_id not in self.posts or post_id in self.deleted or self._unreadable(post_id):
             return _deleted(post_id)
         items = [c for c in self.live_comments().values() if c.post_id == post_id]
         if request.param("filter") != "stream":
@@ -237,9 +296,18 @@ class FakeGraphApi(FakeApi):
             cursors = {"before": _cursor(page[0].id), "after": _cursor(page[-1].id)}
             body["paging"] = {"cursors": cursors}
             if rest:
-                query = {k: v[0] for k, v in request.query.items() if k != "after"}
-                body["paging"]["next"] = f"{self.url}{request.path}?{urlencode({**query, 'after': cursors['after']})}"
+                query = {k: v[0] for k, v in request.query.items() if k not in ("after", "appsecret_proof")}
+                path = VERSIONED.sub("/" + (self.served_version(request) or VERSION), request.path)
+                body["paging"]["next"] = f"{self.url}{path}?{urlencode({**query, 'after': cursors['after']})}"
         return Reply(200, body)
+
+
+def appsecret_proof(token: str, app_secret: str) -> str:
+    return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.lstrip("v").split("."))
 
 
 def _cursor(object_id: str) -> str:

@@ -53,9 +53,12 @@ def x_settings(fake: FakeXApi, **extra) -> SourceSettings:
                           extra={"brand_user_ids": BRAND_X, "page_size": 5, **extra})
 
 
+X_SETTINGS = ("page_size", "lookback_minutes", "rehydrate_hours", "initial_days", "fields_parameter", "tweet_fields",
+              "brand_user_ids")
+
+
 def run_x(fake: FakeXApi, run_id: str, **extra) -> list:
-    settings = x_settings(fake, **{k: v for k, v in extra.items() if k in ("page_size", "lookback_minutes",
-                                                                           "rehydrate_hours", "initial_days")})
+    settings = x_settings(fake, **{k: v for k, v in extra.items() if k in X_SETTINGS})
     kwargs = client_kwargs(fake.clock, **{k: v for k, v in extra.items() if k in ("max_wait", "max_attempts")})
     return x_api.extract(run_id, settings, **kwargs)
 
@@ -87,8 +90,9 @@ def facebook_settings(fake: FakeGraphApi, **extra) -> SourceSettings:
                           extra={"page_ids": BRAND_PAGE, "page_size": 3, **extra})
 
 
-def run_facebook(fake: FakeGraphApi, run_id: str, **client_overrides) -> list:
-    return facebook.extract(run_id, facebook_settings(fake), **client_kwargs(fake.clock, **client_overrides))
+def run_facebook(fake: FakeGraphApi, run_id: str, *, settings: dict | None = None, **client_overrides) -> list:
+    return facebook.extract(run_id, facebook_settings(fake, **(settings or {})),
+                            **client_kwargs(fake.clock, **client_overrides))
 
 
 # --- Discourse ----------------------------------------------------------------------------------
@@ -143,8 +147,9 @@ def live(url: str, table: str, key: str = "native_id", then_by: str = "") -> dic
     return {k: payload for k, (_n, payload, deleted) in latest(url, table, key, then_by).items() if not deleted}
 
 
-# stg_x__tweets: one row per edit chain (its original id); within a second the greater id is newer
-X_CHAIN = "coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)"
+# stg_x__tweets: one row per edit chain (its original id, under either spelling of the edit history);
+# within a second the greater id is newer
+X_CHAIN = "coalesce(payload -> 'edit_history_tweet_ids' ->> 0, payload -> 'edit_history_post_ids' ->> 0, native_id)"
 X_NEWER_FIRST = "length(native_id) DESC, native_id DESC"
 X_VERSIONS = {"key": X_CHAIN, "then_by": X_NEWER_FIRST}
 

@@ -4,9 +4,16 @@ Shapes follow the X docs: ``{data, includes, meta, errors}``, ids as strings, fi
 when empty, ``meta.next_token`` absent on the last page, ``x-rate-limit-*`` headers on every
 response (reset in epoch seconds), a 429 ``rate-limit-exceeded`` when a window is spent, a
 429 ``usage-capped`` problem while ``x-rate-limit-remaining`` is still high, 401 for a bad
-token, and ``resource-not-found`` partial errors when looking up deleted tweets. Edits create
-a new id with the chain in ``edit_history_tweet_ids``; timelines return only the latest
-version; deleting any version deletes the chain. Pagination tokens are opaque keysets.
+token, and ``resource-not-found`` partial errors when looking up deleted tweets
+(``not-authorized-for-resource`` for a protected author's, ``resource-unavailable`` for a
+suspended author's; timelines stop showing both). Edits create a new id with the chain in
+``edit_history_tweet_ids``; timelines return only the latest version; deleting any version
+deletes the chain. Pagination tokens are opaque keysets. ``GET /2/users?ids=`` takes 1 to 100
+ids; the mentions timeline reaches only the newest 800 mentions.
+
+``naming="post"`` speaks the 2026 OpenAPI spelling: the fields parameter is ``post.fields`` and
+responses carry ``edit_history_post_ids``, ``referenced_posts`` and ``note_post``; a request
+with the other parameter name is an ``invalid-request`` (400).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
 
 PROBLEMS = "https://api.x.com/2/problems/"
 DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")
+POST_NAMES = {"edit_history_tweet_ids": "edit_history_post_ids", "referenced_tweets": "referenced_posts",
+              "note_tweet": "note_post"}
 
 
 def x_time(moment: datetime) -> str:
@@ -41,8 +50,9 @@ class FakeTweet:
     in_reply_to_user_id: str | None = None
     replied_to: str | None = None
     lang: str = "en"
+    note: str | None = None  # the full text of a long post (``note_tweet.text``)
 
-    def as_json(self, fields: set[str]) -> dict:
+    def as_json(self, fields: set[str], naming: str = "tweet") -> dict:
         full = {
             "id": self.id,
             "text": self.text,
@@ -56,7 +66,14 @@ class FakeTweet:
             full["in_reply_to_user_id"] = self.in_reply_to_user_id
         if self.replied_to:
             full["referenced_tweets"] = [{"type": "replied_to", "id": self.replied_to}]
-        return {k: v for k, v in full.items() if v is not None and (k in DEFAULT_FIELDS or k in fields)}
+        if self.note:
+            full["note_tweet"] = {"text": self.note}
+        if naming == "post":
+            full = {POST_NAMES.get(k, k): v for k, v in full.items()}
+            defaults = {POST_NAMES.get(k, k) for k in DEFAULT_FIELDS}
+        else:
+            defaults = set(DEFAULT_FIELDS)
+        return {k: v for k, v in full.items() if v is not None and (k in defaults or k in fields)}
 
 
 class FakeXApi(FakeApi):
@@ -66,9 +83,12 @@ class FakeXApi(FakeApi):
     window_seconds = 900
 
     def __init__(self, clock: FakeClock | None = None, *, seed: int = 0, token: str = "x-test-token",
-                 window_limit: int = 450, mentions_cap: int = 800):
+                 window_limit: int = 450, mentions_cap: int = 800, naming: str = "tweet"):
         super().__init__(clock, seed=seed)
         self.token = token
+        self.naming = naming
+        self.protected: set[str] = set()  # user ids whose posts only their followers see
+        self.suspended: set[str] = set()
         self.window_limit = window_limit
         self.mentions_cap = mentions_cap
         self.users: dict[str, dict] = {}
@@ -126,6 +146,12 @@ class FakeXApi(FakeApi):
         with self.lock:
             self.deleted_chains.add(self.versions[tweet_id].history[0])
 
+    def protect(self, user_id: str) -> None:
+        self.protected.add(user_id)
+
+    def suspend(self, user_id: str) -> None:
+        self.suspended.add(user_id)
+
     def latest(self, original_id: str) -> FakeTweet:
         return self.versions[self.versions[original_id].history[-1]]
 
@@ -135,7 +161,7 @@ class FakeXApi(FakeApi):
         return {o: self.latest(o) for o in chains if o not in self.deleted_chains}
 
     def timeline(self, user_id: str, kind: str) -> list[FakeTweet]:
-        tweets = self.live_tweets().values()
+        tweets = [t for t in self.live_tweets().values() if t.author_id not in self.protected | self.suspended]
         if kind == "mentions":
             chosen = [t for t in tweets if user_id in t.mentions and t.author_id != user_id]
         else:
@@ -215,8 +241,18 @@ class FakeXApi(FakeApi):
 
     # --- endpoints
 
+    def _fields(self, request: Request) -> set[str] | Reply:
+        """The requested post fields, or the 400 X answers for the parameter name it does not speak."""
+        wanted, other = ("post.fields", "tweet.fields") if self.naming == "post" else ("tweet.fields", "post.fields")
+        if request.param(other) is not None:
+            return _invalid(other, f"The query parameter [{other}] is not one of [ids,max_results,pagination_token,"
+                                   f"since_id,until_id,start_time,end_time,expansions,{wanted},user.fields]")
+        return set((request.param(wanted) or "").split(","))
+
     def _users(self, request: Request) -> Reply:
         ids = [i for i in (request.param("ids") or "").split(",") if i]
+        if not 1 <= len(ids) <= 100:
+            return _invalid("ids", f"The `ids` query parameter value [{len(ids)} ids] is not between 1 and 100")
         return Reply(200, {"data": [self._user_json(i) for i in ids if i in self.users]})
 
     def _user_json(self, user_id: str) -> dict:
@@ -253,10 +289,12 @@ class FakeXApi(FakeApi):
             below = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
             tweets = [t for t in tweets if int(t.id) < below]
         page, rest = tweets[:size], tweets[size:]
-        fields = set((request.param("tweet.fields") or "").split(","))
+        fields = self._fields(request)
+        if isinstance(fields, Reply):
+            return fields
         body: dict = {"meta": {"result_count": len(page)}}
         if page:
-            body["data"] = [t.as_json(fields) for t in page]
+            body["data"] = [t.as_json(fields, self.naming) for t in page]
             body["meta"].update(newest_id=page[0].id, oldest_id=page[-1].id)
             if "author_id" in (request.param("expansions") or ""):
                 authors = sorted({t.author_id for t in page})
@@ -271,7 +309,9 @@ class FakeXApi(FakeApi):
             return _invalid("ids", "The ids query parameter can not be empty")
         if len(ids) > 100:
             return _invalid("ids", "The ids query parameter can hold at most 100 ids")
-        fields = set((request.param("tweet.fields") or "").split(","))
+        fields = self._fields(request)
+        if isinstance(fields, Reply):
+            return fields
         data, errors = [], []
         for tweet_id in ids:
             version = self.versions.get(tweet_id)
@@ -279,8 +319,17 @@ class FakeXApi(FakeApi):
                 errors.append({"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
                                "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
                                "resource_id": tweet_id, "type": PROBLEMS + "resource-not-found"})
+            elif version.author_id in self.protected:
+                errors.append({"value": tweet_id, "detail": f"Sorry, you are not authorized to see the Post with id: "
+                               f"[{tweet_id}].", "title": "Authorization Error", "resource_type": "tweet",
+                               "parameter": "ids", "resource_id": tweet_id, "section": "data",
+                               "type": PROBLEMS + "not-authorized-for-resource"})
+            elif version.author_id in self.suspended:
+                errors.append({"detail": f"User has been suspended: [{version.author_id}].", "title": "Forbidden",
+                               "resource_type": "tweet", "resource_id": tweet_id,
+                               "type": PROBLEMS + "resource-unavailable"})
             else:
-                data.append(version.as_json(fields))
+                data.append(version.as_json(fields, self.naming))
         body: dict = {}
         if data:
             body["data"] = data

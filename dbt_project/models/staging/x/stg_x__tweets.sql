@@ -9,7 +9,7 @@ with
 source as (
     {{ latest_version(
         source('x', 'x_tweets'),
-        partition_by="coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id)",
+        partition_by=x_original_id(),
         then_by="length(native_id) desc, native_id desc"
     ) }}
 ),
@@ -17,7 +17,7 @@ source as (
 renamed as (
     select
         -- ids
-        coalesce(payload -> 'edit_history_tweet_ids' ->> 0, native_id) as tweet_id,
+        {{ x_original_id() }} as tweet_id,
         native_id as latest_version_id,
         payload ->> 'author_id' as author_id,
         context ->> 'brand_user_id' as brand_account_id,
@@ -25,9 +25,8 @@ renamed as (
         (
             select referenced.tweet ->> 'id'
             from
-                jsonb_array_elements(
-                    coalesce(source.payload -> 'referenced_tweets', cast('[]' as jsonb))
-                ) with ordinality as referenced (tweet, position)
+                jsonb_array_elements({{ x_referenced_posts('source.payload') }})
+                with ordinality as referenced (tweet, position)
             where referenced.tweet ->> 'type' = 'replied_to'
             order by referenced.position
             limit 1
@@ -43,7 +42,7 @@ renamed as (
         context ->> 'brand_username' as brand_account,
 
         -- content
-        coalesce(payload #>> '{note_tweet,text}', payload ->> 'text') as tweet_text,
+        {{ x_full_text() }} as tweet_text,
         payload ->> 'lang' as lang,
 
         -- timestamps
