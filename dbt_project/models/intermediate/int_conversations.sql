@@ -4,18 +4,11 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
 ) }}
-{#- Social posts threaded per channel: which inbound post each brand post answers, and for each
-    inbound post whether it needs a response and when the brand first answered it.
-
-    "Answers" means replies directly to it: on X, twcs dumps, the forum and JSONL dumps the brand
-    post's parent is the customer's post (a forum post without reply-to answers its topic's
-    opening post); Facebook comment threads are only two levels deep, so a brand comment answers
-    the latest customer comment before it in the same top-level thread.
-
-    Incremental: a run rebuilds the threads of the posts int_social_posts rebuilt since this model
-    last ran, and the threads of their parents and replies (a dump may put a reply in another
-    thread than its parent); answers are found among those threads' posts and their parents and
-    replies, which is every post a rebuilt row depends on. -#}
+{#- Social posts threaded per channel: which inbound post each brand post answers (macro
+    brand_answers), and for each inbound post whether it needs a response and when the brand first
+    answered it. Incremental: the threads of the posts int_social_posts rebuilt since the last run
+    and the threads of their parents and replies (a dump may put a reply in another thread than its
+    parent) are rebuilt from those posts and their parents and replies: every post they depend on. -#}
 {%- set incremental = is_incremental_with(['posts_built_at', 'replies_before_post']) %}
 with
 
@@ -85,52 +78,8 @@ related as (
 ),
 {% endif %}
 
-facebook_turns as (
-    select
-        post_key,
-        thread_key,
-        is_brand_post,
-        sum(case when is_brand_post then 0 else 1 end) over (
-            partition by thread_key
-            order by created_at, post_id
-            rows between unbounded preceding and current row
-        ) as customer_turn
-    from related
-    where source_table = 'facebook_comments'
-),
-
-facebook_answers as (
-    select
-        brand.post_key as brand_post_key,
-        customer.post_key as answers_post_key
-    from facebook_turns as brand
-    inner join facebook_turns as customer
-        on
-            brand.thread_key = customer.thread_key
-            and brand.customer_turn = customer.customer_turn
-            and not customer.is_brand_post
-    where brand.is_brand_post
-),
-
-direct_answers as (
-    select
-        brand.post_key as brand_post_key,
-        parent.post_key as answers_post_key
-    from related as brand
-    inner join related as parent
-        on
-            brand.channel = parent.channel
-            and brand.parent_post_id = parent.post_id
-    where
-        brand.is_brand_post
-        and not parent.is_brand_post
-        and brand.source_table <> 'facebook_comments'
-),
-
 answers as (
-    select * from facebook_answers
-    union all
-    select * from direct_answers
+    {{ brand_answers('related') }}
 ),
 
 ranked_responses as (
@@ -150,8 +99,7 @@ ranked_responses as (
         and not brand.is_deleted
 ),
 
-{# a brand reply dated before the post it answers (clock skew, a bad import) cannot be its first
-   response: it is counted here, so a dbt test reports it instead of the post silently looking unanswered #}
+-- replies dated before the post they answer (clock skew, a bad import): counted, so a test reports them
 early_replies as (
     select
         answers.answers_post_key,
