@@ -260,11 +260,14 @@ def test_settings_require_pages_and_a_token():
 APP_SECRET = "app-s3cret-0f9e"
 
 
-def test_every_call_carries_the_appsecret_proof_when_the_app_requires_it(databases, caplog):
+def test_every_call_carries_the_appsecret_proof_when_the_app_requires_it(databases, caplog, monkeypatch):
     fake = FakeGraphApi(FakeClock(), seed=7, app_secret=APP_SECRET).start()
     try:
         facebook_world(fake, posts=2, comments=4)
+        # An Airflow test earlier in the session may have reconfigured logging (httpx at WARNING or disabled).
+        monkeypatch.setattr(logging.getLogger("httpx"), "disabled", False)
         caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="httpx")
         results = run_facebook(fake, "run-1", settings={"app_secret": APP_SECRET})
         assert results[0].status == "ok"
         expected = hmac.new(APP_SECRET.encode(), fake.token.encode(), hashlib.sha256).hexdigest()
