@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("scoring", "landing", "parsing", "pipeline", "gate")
+BENCHMARKS = ("scoring", "landing_throughput", "parsing", "pipeline_scale", "gate_cost")
 
 
 def main() -> None:

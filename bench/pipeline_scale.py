@@ -1,8 +1,8 @@
 """The whole pipeline at scale: scaling from a tenth of the posts to all of them, the incremental
 build after 1% new posts against the full build, freshness, and peak memory.
 
-    python -m bench.pipeline [--posts 100000] [--scale 1]     # make bench: --posts 100000 x SCALE
-    python -m bench.pipeline --posts 1000000                  # the figures in docs/BENCHMARKS.md
+    python -m bench.pipeline_scale [--posts 100000] [--scale 1]     # make bench: --posts 100000 x SCALE
+    python -m bench.pipeline_scale --posts 1000000                  # the figures in docs/BENCHMARKS.md
 
 Sizes follow the issue: for P posts, P/10 customers with 5 orders each (1,000,000 posts ->
 100,000 customers and 500,000 orders). Each size starts from an empty warehouse (the
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     large = max(2000, int(args.posts * args.scale))
     small = max(200, large // 10)
     with bench_warehouse():
-        # the floor first: the warehouse is left holding the large run's marts (bench.gate reads them)
+        # the floor first: the warehouse is left holding the large run's marts (bench.gate_cost reads them)
         floor_run = full_run(max(200, large // 100), args.seed)
         small_run = full_run(small, args.seed)
         print(f"pipeline at {small:,} posts: {small_run['pipeline']:.1f} s", flush=True)

@@ -1,6 +1,6 @@
 """Raw landing throughput, side by side with a bare COPY and with pandas ``to_sql``.
 
-    python -m bench.landing [--posts 200000] [--rounds 3] [--scale 1]
+    python -m bench.landing_throughput [--posts 200000] [--rounds 3] [--scale 1]
 
 The same generated posts (X API v2 tweet objects with their extraction context) are written
 three ways, one after the other in each round, into empty tables:

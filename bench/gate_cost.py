@@ -1,9 +1,9 @@
 """What the quality gate costs per mart, side by side with a baseline.
 
-    python -m bench.gate [--rounds 3] [--marts mart_sentiment,mart_response_times] [--scale 1]
+    python -m bench.gate_cost [--rounds 3] [--marts mart_sentiment,mart_response_times] [--scale 1]
 
 Runs against the benchmarks' own warehouse (``$SOCIAL360_HOME/bench``, or ``WAREHOUSE_URL``) and
-validates the marts the pipeline benchmark published there (run ``python -m bench.pipeline``
+validates the marts the pipeline benchmark published there (run ``python -m bench.pipeline_scale``
 first; nothing is written to ``audit``). Every round, one after
 the other, in one process (GX already imported):
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         missing = [m for m in args.marts.split(",") if m not in published]
         if missing:
             print(f"gate benchmark skipped: {', '.join(missing)} not published in the benchmark warehouse "
-                  "(run python -m bench.pipeline first)")
+                  "(run python -m bench.pipeline_scale first)")
             return
         _measure(args, gate, db)
 
