@@ -239,3 +239,29 @@ def test_replace_retracts_the_ids_a_dump_no_longer_holds(databases, tmp_path, ki
         assert winners["chat:1"][1] is False
     restored = runner.invoke(app, args(write([1, 2, 3])))  # importing it again brings it back
     assert restored.exit_code == 0 and _winners(databases.warehouse_url, table)[key(2)][1] is False
+
+
+# --- the business calendar spans the data's real range ------------------------------------------
+
+
+def test_a_post_landed_outside_the_window_does_not_stretch_the_business_calendar(databases):
+    from extractors.landing import RawRecord, land
+    from social360 import db
+
+    def record(post_id: str, created_at: str) -> RawRecord:
+        post = _post(post_id, created_at)
+        return RawRecord(f"chat:{post_id}", post, source_updated_at=datetime.fromisoformat(created_at),
+                         context={"channel": "chat", "source_file": "old.jsonl", "line": 1})
+
+    with db.connect(databases.warehouse_url) as conn:  # landed before the importers checked dates
+        land(conn, "jsonl_posts", [record("real", "2026-11-19T10:00:00+00:00"),
+                                   record("typo", "1990-01-01T00:00:00+00:00"),
+                                   record("future", "2300-01-01T00:00:00+00:00")], "old-import")
+        conn.commit()
+    built = dbt_runner.build(["+int_support_schedule_intervals"], vars={"as_of": "2026-11-20T12:00:00+00:00"})
+    assert built.success, built.error
+    with psycopg.connect(databases.warehouse_url) as conn:
+        first, last = conn.execute(
+            "SELECT min(opens_at), max(closes_at) FROM intermediate.int_support_schedule_intervals").fetchone()
+    assert datetime(2026, 11, 16, tzinfo=timezone.utc) <= first <= datetime(2026, 11, 19, tzinfo=timezone.utc)
+    assert datetime(2026, 12, 1, tzinfo=timezone.utc) <= last <= datetime(2026, 12, 8, tzinfo=timezone.utc)
