@@ -67,3 +67,24 @@ def window(now: datetime | None = None) -> Window:
     earliest = parse_earliest(os.environ.get(MIN_ENV) or DEFAULT_MIN)
     ahead = parse_duration(os.environ.get(MAX_AHEAD_ENV) or DEFAULT_MAX_AHEAD)
     return Window(earliest, now + ahead)
+
+
+def believable(records: list, result, window: Window, times) -> list:
+    """The API records whose timestamps lie in ``window``; ``times(record)`` gives each one's
+    ``{field: moment or None}``. Every other record is not landed but named on ``result``
+    (status ``rejected_rows``, kept in ``raw.extract_runs``). A deletion is never rejected."""
+    kept, rejected = [], []
+    for record in records:
+        try:
+            if not record.is_deleted:
+                for field, moment in times(record).items():
+                    if moment is not None:
+                        window.check(moment, field)
+        except OutOfWindow as exc:
+            rejected.append(f"{record.native_id}: {exc}")
+            continue
+        kept.append(record)
+    if rejected:
+        listed = "; ".join(rejected[:5]) + ("; ..." if len(rejected) > 5 else "")
+        result.warn("rejected_rows", f"{len(rejected)} row(s) not landed, timestamps outside the window: {listed}")
+    return kept

@@ -265,3 +265,65 @@ def test_a_post_landed_outside_the_window_does_not_stretch_the_business_calendar
             "SELECT min(opens_at), max(closes_at) FROM intermediate.int_support_schedule_intervals").fetchone()
     assert datetime(2026, 11, 16, tzinfo=timezone.utc) <= first <= datetime(2026, 11, 19, tzinfo=timezone.utc)
     assert datetime(2026, 12, 1, tzinfo=timezone.utc) <= last <= datetime(2026, 12, 8, tzinfo=timezone.utc)
+
+
+# --- API extractors -----------------------------------------------------------------------------
+
+FUTURE = datetime(2099, 1, 1, tzinfo=timezone.utc)
+
+
+def _rejections(url: str) -> list[str]:
+    return [message for _, status, message in _runs(url) if status == "rejected_rows"]
+
+
+def test_x_rejects_a_tweet_dated_outside_the_window_and_records_it(databases):
+    from tests.fakes.base import FakeClock
+    from tests.fakes.harness import BRAND_X, raw_rows, run_x, x_world
+    from tests.fakes.x_api import FakeXApi
+
+    fake = FakeXApi(FakeClock(), seed=3).start()
+    try:
+        x_world(fake, mentions=4)
+        bad = fake.post("200", "@acme_support from the future", mentions=(BRAND_X,), at=FUTURE)
+        results = run_x(fake, "run-1")
+    finally:
+        fake.stop()
+    assert bad.id not in {row[0] for row in raw_rows(databases.warehouse_url, "x_tweets")}
+    assert len(raw_rows(databases.warehouse_url, "x_tweets")) == 4 + 2
+    assert any(r.status == "rejected_rows" for r in results)
+    messages = _rejections(databases.warehouse_url)
+    assert messages and f"{bad.id}: created_at 2099-01-01T00:00:00+00:00 is after" in messages[0]
+
+
+def test_facebook_rejects_a_post_dated_outside_the_window_and_records_it(databases):
+    from tests.fakes.base import FakeClock
+    from tests.fakes.facebook import FakeGraphApi
+    from tests.fakes.harness import BRAND_PAGE, facebook_world, raw_rows, run_facebook
+
+    fake = FakeGraphApi(FakeClock(), seed=3).start()
+    try:
+        facebook_world(fake, posts=2, comments=2)
+        bad = fake.add_post(BRAND_PAGE, "from the future", at=FUTURE)
+        run_facebook(fake, "run-1")
+    finally:
+        fake.stop()
+    assert bad.id not in {row[0] for row in raw_rows(databases.warehouse_url, "facebook_posts")}
+    assert len(raw_rows(databases.warehouse_url, "facebook_posts")) == 2
+    assert any(f"{bad.id}: created_time 2099-01-01" in m for m in _rejections(databases.warehouse_url))
+
+
+def test_discourse_rejects_a_post_dated_outside_the_window_and_records_it(databases):
+    from tests.fakes.base import FakeClock
+    from tests.fakes.discourse import FakeDiscourse
+    from tests.fakes.harness import discourse_world, raw_rows, run_discourse
+
+    fake = FakeDiscourse(FakeClock(), seed=3).start()
+    try:
+        discourse_world(fake, topics=2, replies=2)
+        bad = fake.new_topic("member1", "Time travel", "from the future", at=FUTURE)
+        run_discourse(fake, "run-1")
+    finally:
+        fake.stop()
+    assert str(bad.id) not in {row[0] for row in raw_rows(databases.warehouse_url, "discourse_posts")}
+    assert len(raw_rows(databases.warehouse_url, "discourse_posts")) == 6
+    assert any(f"{bad.id}: created_at 2099-01-01" in m for m in _rejections(databases.warehouse_url))
