@@ -29,6 +29,7 @@ class StreamResult:
     message: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     warnings: list[str] = field(default_factory=list)
+    retracted: int = 0  # a dump imported with --replace: ids it no longer holds, retracted
 
     def add_page(self, seen: int, landed: int) -> None:
         self.pages += 1
@@ -42,6 +43,10 @@ class StreamResult:
             self.status = status
         self.warnings.append(text)
         self.message = "; ".join(self.warnings)
+
+    def note(self, text: str) -> None:
+        """Something the run did that its record should say, without a warning's status."""
+        self.message = f"{self.message}; {text}" if self.message else text
 
     def as_dict(self) -> dict:
         data = asdict(self)

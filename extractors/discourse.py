@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from extractors import http
+from extractors import http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
@@ -163,7 +163,7 @@ class DiscourseExtractor(ApiExtractor):
                     or (sweep_floor is not None and p["id"] >= sweep_floor)
                     or (floor and (parse_time(p.get("created_at")) or started) >= floor)]
             with conn.transaction():
-                landed = land(conn, TABLE, [self._record(p) for p in keep], run_id)
+                landed = land(conn, TABLE, self._believable([self._record(p) for p in keep], result), run_id)
             result.add_page(len(keep), landed)
             covered = first_run or lowest <= max_saved
             oldest = min((parse_time(p.get("created_at")) or started) for p in posts)
@@ -192,6 +192,10 @@ class DiscourseExtractor(ApiExtractor):
             (self.config.forum,),
         ).fetchone()[0]
         return int(lowest) if lowest is not None else None
+
+    def _believable(self, records: list[RawRecord], result: StreamResult) -> list[RawRecord]:
+        return timestamps.believable(records, result, timestamps.window(self.now()), lambda r: {
+            name: parse_time(r.payload.get(name)) for name in ("created_at", "updated_at")})
 
     def _record(self, post: dict) -> RawRecord:
         reason = _not_visible_because(post)

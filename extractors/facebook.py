@@ -34,7 +34,7 @@ from typing import Any, Iterator
 
 import httpx
 
-from extractors import graph_versions, http
+from extractors import graph_versions, http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
@@ -347,6 +347,8 @@ class FacebookExtractor(ApiExtractor):
         return RawRecord(post["id"], post, source_updated_at=updated, context=context)
 
     def _land(self, conn, table: str, records: list[RawRecord], result: StreamResult, run_id: str) -> None:
+        records = timestamps.believable(records, result, timestamps.window(self.now()), lambda r: {
+            name: parse_graph_time(r.payload.get(name)) for name in ("created_time", "updated_time")})
         with conn.transaction():
             landed = land(conn, table, records, run_id)
         result.add_page(len(records), landed)

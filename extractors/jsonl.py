@@ -10,7 +10,8 @@ One JSON object per line (the shape is documented in ``docs/SOURCES.md``)::
 ``id``, ``created_at`` (ISO 8601 with a time zone), ``author_id``, ``is_brand`` (boolean)
 and ``text`` are required; the rest is optional and unknown fields are kept. Each object
 lands as received; the native id is ``<channel>:<id>`` so channels never collide. A file
-with any bad line imports nothing and names every bad line.
+with any bad line (timestamps outside the window of :mod:`extractors.timestamps` included)
+imports nothing and names every bad line.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Union
 
+from extractors import timestamps
 from extractors.base import StreamResult
-from extractors.dumps import Problem, land_dump
+from extractors.dumps import Problem, land_dump, not_text, text_lines
 from extractors.landing import RawRecord
+from extractors.timestamps import Window
 
 SOURCE = "jsonl"
 TABLE = "jsonl_posts"
@@ -56,7 +59,7 @@ def parse_time(value: str, field: str) -> datetime:
     return moment
 
 
-def _check(post: Any) -> tuple[datetime, datetime | None]:
+def _check(post: Any, window: Window) -> tuple[datetime, datetime | None]:
     if not isinstance(post, dict):
         raise ValueError(f"expected a JSON object, got {type(post).__name__}")
     for name, types in REQUIRED.items():
@@ -70,49 +73,43 @@ def _check(post: Any) -> tuple[datetime, datetime | None]:
             raise ValueError(f"{name!r} must be {' or '.join(t.__name__ for t in types)} or null, got {value!r}")
     if str(post["id"]).strip() == "":
         raise ValueError("'id' is empty")
-    created = parse_time(post["created_at"], "created_at")
-    updated = parse_time(post["updated_at"], "updated_at") if post.get("updated_at") else None
+    created = window.check(parse_time(post["created_at"], "created_at"), "created_at")
+    updated = window.check(parse_time(post["updated_at"], "updated_at"), "updated_at") if post.get("updated_at") else None
     return created, updated
 
 
 def read(path: Path, channel: str) -> Iterator[Union[RawRecord, Problem]]:
-    with open(path, encoding="utf-8-sig", errors="strict", newline="") as handle:
-        number = 0
-        try:
-            for number, line in enumerate(_lines(handle), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    post = json.loads(line, strict=False)
-                    created, updated = _check(post)
-                except (ValueError, json.JSONDecodeError) as exc:
-                    yield Problem(number, str(exc))
-                    continue
-                yield RawRecord(
-                    f"{channel}:{post['id']}", post, source_updated_at=updated or created,
-                    context={"channel": channel, "source_file": path.name, "line": number},
-                    is_deleted=bool(post.get("deleted")),
-                )
-        except UnicodeDecodeError as exc:
-            yield Problem(number + 1, f"not UTF-8 text ({exc})")
+    """Every line of the file as a record, or a problem naming its line (and field)."""
+    window = timestamps.window()
+    with open(path, "rb") as handle:
+        for number, (line, undecodable) in enumerate(text_lines(handle), start=1):
+            if not line.strip():
+                continue
+            try:
+                post = json.loads(line, strict=False)
+            except json.JSONDecodeError as exc:
+                yield Problem(number, not_text(line, undecodable=True) if undecodable else str(exc))
+                continue
+            try:
+                unstorable = not_text(post, undecodable=undecodable)
+                if unstorable:
+                    raise ValueError(unstorable)
+                created, updated = _check(post, window)
+            except ValueError as exc:
+                yield Problem(number, str(exc))
+                continue
+            yield RawRecord(
+                f"{channel}:{post['id']}", post, source_updated_at=updated or created,
+                context={"channel": channel, "source_file": path.name, "line": number},
+                is_deleted=bool(post.get("deleted")),
+            )
 
 
-def _lines(handle) -> Iterator[str]:
-    """Lines split on ``\\n`` only: JSON strings may hold raw carriage returns or U+2028."""
-    buffer = ""
-    while chunk := handle.read(1 << 20):
-        buffer += chunk
-        *complete, buffer = buffer.split("\n")
-        yield from complete
-    if buffer:
-        yield buffer
-
-
-def import_file(path: str | Path, channel: str, run_id: str, *, warehouse_url: str | None = None) -> StreamResult:
-    """Load a JSONL dump into ``raw.jsonl_posts`` as ``channel``: every line, or none if any is bad."""
+def import_file(path: str | Path, channel: str, run_id: str, *, warehouse_url: str | None = None,
+                replace: bool = False) -> StreamResult:
+    """Load a JSONL dump into ``raw.jsonl_posts`` as ``channel``: every line, or none if any is bad.
+    With ``replace`` the channel's posts imported before that the file does not hold are retracted."""
     path = Path(path)
     channel = check_channel(channel)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
     return land_dump(path, read(path, channel), table=TABLE, source=f"{SOURCE}:{channel}", run_id=run_id,
-                     warehouse_url=warehouse_url)
+                     warehouse_url=warehouse_url, scope=f"{channel}:", replace=replace)

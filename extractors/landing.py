@@ -2,7 +2,9 @@
 
 Every object lands as received (JSON) with a hash of its content, so landing the same
 page twice adds nothing (unique ``(native_id, payload_hash)``), an edit lands as a new
-version, and the cursor that covers the page is written in the same transaction.
+version, and the cursor that covers the page is written in the same transaction. A dump lands
+with ``land_as_latest``: the import is the source of truth for its ids, so whatever it holds
+becomes their newest version, even a version landed before.
 """
 
 from __future__ import annotations
@@ -140,6 +142,55 @@ def land(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run
         landed = cur.rowcount
         cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(staged)))
     return landed
+
+
+def land_as_latest(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run_id: str) -> tuple[int, int]:
+    """Land ``records`` as the newest versions of their ids, in the order given (of two records of
+    one id the later wins): how a dump, the source of truth for its ids, lands. A version landed
+    before that is no longer its id's newest becomes the newest again (its ``loaded_seq`` and
+    ``extracted_at`` renewed: the row count is unchanged). Returns (new versions, renewed ones).
+    Runs in the caller's transaction."""
+    if table not in RAW_TABLES:
+        raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}")
+    staged = sql.Identifier(f"_landing_ordered_{table}")
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} (ordinal bigint GENERATED ALWAYS AS IDENTITY, native_id text, "
+            "payload text, payload_hash text, context text, source_updated_at timestamptz, is_deleted boolean) "
+            "ON COMMIT DELETE ROWS"
+        ).format(staged)
+    )
+    copy_sql = sql.SQL(
+        "COPY {} (native_id, payload, payload_hash, context, source_updated_at, is_deleted) FROM STDIN"
+    ).format(staged)
+    insert = """
+        INSERT INTO raw.{table} (native_id, payload, payload_hash, context, source_updated_at, run_id, is_deleted)
+        SELECT native_id, payload::jsonb, payload_hash, context::jsonb, source_updated_at, %(run_id)s, is_deleted
+        FROM (SELECT *, ordinal = max(ordinal) OVER (PARTITION BY native_id) AS is_last FROM {staged}) AS s
+        WHERE is_last = {last}
+        ORDER BY ordinal
+    """
+    with conn.cursor() as cur:
+        with cur.copy(copy_sql) as copy:
+            for record in records:
+                copy.write_row(_copy_row(record))
+        # the earlier records of an id: new versions land (history), none of them wins
+        cur.execute(sql.SQL(insert + " ON CONFLICT (native_id, payload_hash) DO NOTHING").format(
+            table=sql.Identifier(table), staged=staged, last=sql.SQL("false")), {"run_id": run_id})
+        landed = cur.rowcount
+        # the last record of each id: a new version, or an old one made the newest again
+        cur.execute(sql.SQL(
+            insert + """
+            ON CONFLICT (native_id, payload_hash) DO UPDATE
+            SET loaded_seq = DEFAULT, extracted_at = now(), run_id = EXCLUDED.run_id
+            WHERE raw.{table}.loaded_seq < (
+                SELECT max(v.loaded_seq) FROM raw.{table} AS v WHERE v.native_id = EXCLUDED.native_id
+            )
+            RETURNING xmax = 0
+            """).format(table=sql.Identifier(table), staged=staged, last=sql.SQL("true")), {"run_id": run_id})
+        outcomes = [row[0] for row in cur.fetchall()]
+        cur.execute(sql.SQL("TRUNCATE {}").format(staged))
+    return landed + sum(outcomes), outcomes.count(False)
 
 
 def load_cursor(conn: psycopg.Connection, source: str, stream: str) -> dict[str, Any] | None:

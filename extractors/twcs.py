@@ -9,7 +9,8 @@ Dumps as found in the wild load too: an extra unnamed index column (pandas' ``to
 ids written as floats (``3.0``), carriage returns inside a text field, references to tweets
 that are not in the file. Each row lands with its columns as received (``payload``) and the
 importer's reading of them (``context.parsed``: normalized ids, the boolean, the UTC time),
-so importing the same file twice adds nothing.
+so importing the same file twice adds nothing. A ``created_at`` outside the timestamp window
+(:mod:`extractors.timestamps`) is a bad row.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator, Union
 
-from extractors.dumps import Problem, land_dump, physical_lines
-from extractors.landing import RawRecord
+from extractors import timestamps
 from extractors.base import StreamResult
+from extractors.dumps import LineError, Problem, land_dump, not_text, physical_lines
+from extractors.landing import RawRecord
+from extractors.timestamps import Window
 
 SOURCE = "twcs"
 TABLE = "twcs_tweets"
@@ -51,10 +54,16 @@ def normalize_id(value: str | None) -> str | None:
     return str(int(number))
 
 
-def parse_created_at(value: str) -> datetime:
+def parse_created_at(value: str, window: Window | None = None) -> datetime:
+    """The moment in UTC, if it lies in the timestamp window (default: the one in force)."""
+    moment = (window or timestamps.window()).check(_parse_moment(value), "created_at")
+    return moment.astimezone(timezone.utc)
+
+
+def _parse_moment(value: str) -> datetime:
     text = value.strip()
     try:
-        return datetime.strptime(text, TWITTER_TIME).astimezone(timezone.utc)
+        return datetime.strptime(text, TWITTER_TIME)
     except ValueError:
         pass
     try:
@@ -63,7 +72,7 @@ def parse_created_at(value: str) -> datetime:
         raise ValueError(f"created_at {value!r} is neither like 'Tue Oct 31 22:10:47 +0000 2017' nor ISO 8601") from exc
     if moment.tzinfo is None:
         raise ValueError(f"created_at {value!r} has no time zone")
-    return moment.astimezone(timezone.utc)
+    return moment
 
 
 def parse_inbound(value: str) -> bool:
@@ -76,16 +85,21 @@ def parse_inbound(value: str) -> bool:
 
 
 def read(path: Path) -> Iterator[Union[RawRecord, Problem]]:
-    """Every row of the dump as a record, or a problem naming its line."""
-    with open(path, encoding="utf-8-sig", newline="", errors="strict") as handle:
+    """Every row of the dump as a record, or a problem naming its line (and field)."""
+    window = timestamps.window()
+    with open(path, "rb") as handle:
+        lines = physical_lines(handle, CR_SENTINEL)
+        reader = csv.reader(lines)
         try:
-            lines = physical_lines(handle, CR_SENTINEL)
-            reader = csv.reader(lines)
             header = next(reader, None)
             if header is None:
                 yield Problem(1, "the file is empty")
                 return
             names = [_restore(h).strip() for h in header]
+            unreadable = next((p for p in (not_text(n, "the header") for n in names) if p), None)
+            if unreadable:
+                yield Problem(1, unreadable)
+                return
             missing = [c for c in REQUIRED if c not in names]
             if missing:
                 yield Problem(1, f"missing column(s) {', '.join(missing)}; the header is {names}")
@@ -96,23 +110,27 @@ def read(path: Path) -> Iterator[Union[RawRecord, Problem]]:
                 line, ended = ended + 1, reader.line_num  # the row's first physical line
                 if not any(cell.strip() for cell in row):
                     continue
-                yield _row(path, line, names, kept, [_restore(c) for c in row])
-        except UnicodeDecodeError as exc:
-            yield Problem(0, f"not UTF-8 text ({exc})")
-        except (csv.Error, ValueError) as exc:
-            yield Problem(0, f"unreadable CSV: {exc}")
+                yield _row(path, line, names, kept, [_restore(c) for c in row], window)
+        except LineError as exc:
+            yield Problem(exc.line, str(exc))
+        except csv.Error as exc:
+            yield Problem(reader.line_num, f"unreadable CSV: {exc}")
 
 
 def _restore(cell: str) -> str:
     return cell.replace(CR_SENTINEL, "\r")
 
 
-def _row(path: Path, line: int, names: list[str], kept: list[tuple[int, str]], row: list[str]) -> Union[RawRecord, Problem]:
+def _row(path: Path, line: int, names: list[str], kept: list[tuple[int, str]], row: list[str],
+         window: Window) -> Union[RawRecord, Problem]:
     if len(row) > len(names) and not any(c.strip() for c in row[len(names):]):
         row = row[: len(names)]
     if len(row) != len(names):
         return Problem(line, f"{len(row)} fields where the header has {len(names)}")
     payload = {name: row[i] for i, name in kept}
+    unreadable = next((p for p in (not_text(v, k) for k, v in payload.items()) if p), None)
+    if unreadable:
+        return Problem(line, unreadable)
     try:
         tweet_id = normalize_id(payload["tweet_id"])
         if tweet_id is None:
@@ -120,7 +138,7 @@ def _row(path: Path, line: int, names: list[str], kept: list[tuple[int, str]], r
         author_id = payload["author_id"].strip()
         if not author_id:
             raise ValueError("author_id is empty")
-        created_at = parse_created_at(payload["created_at"])
+        created_at = parse_created_at(payload["created_at"], window)
         parsed = {
             "tweet_id": tweet_id,
             "author_id": author_id,
@@ -137,9 +155,10 @@ def _row(path: Path, line: int, names: list[str], kept: list[tuple[int, str]], r
     return RawRecord(tweet_id, payload, source_updated_at=created_at, context=context)
 
 
-def import_file(path: str | Path, run_id: str, *, warehouse_url: str | None = None) -> StreamResult:
-    """Load a twcs CSV into ``raw.twcs_tweets``: all rows or, if any row is bad, none (with every problem named)."""
+def import_file(path: str | Path, run_id: str, *, warehouse_url: str | None = None,
+                replace: bool = False) -> StreamResult:
+    """Load a twcs CSV into ``raw.twcs_tweets``: all rows or, if any row is bad, none (with every
+    problem named). With ``replace`` the tweets imported before that the file does not hold are retracted."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    return land_dump(path, read(path), table=TABLE, source=SOURCE, run_id=run_id, warehouse_url=warehouse_url)
+    return land_dump(path, read(path), table=TABLE, source=SOURCE, run_id=run_id, warehouse_url=warehouse_url,
+                     replace=replace)

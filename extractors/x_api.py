@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
-from extractors import http
+from extractors import http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, land_page, load_cursor
 from extractors.sources import SourceConfigError, SourceSettings
@@ -256,7 +256,7 @@ class XExtractor(ApiExtractor):
         for number, (body, last) in enumerate(self._pages(path, params)):
             if number == 0:
                 walk.newest_id = (body.get("meta") or {}).get("newest_id")
-            records = self._records(body, context)
+            records = self._believable(self._records(body, context), result)
             walk.add(records)
             cursor = final_cursor(walk.newest_id) if (last and final_cursor) else None
             landed = land_page(conn, table=TABLE, records=records, run_id=run_id, source=SOURCE,
@@ -274,6 +274,10 @@ class XExtractor(ApiExtractor):
                 context={**context, "author": author} if author else dict(context),
             ))
         return records
+
+    def _believable(self, records: list[RawRecord], result: StreamResult) -> list[RawRecord]:
+        return timestamps.believable(records, result, timestamps.window(self.now()),
+                                     lambda r: {"created_at": _parse_time(r.payload.get("created_at"))})
 
     def _rehydrate(self, conn, brand_id: str, stream: str, since: datetime, result: StreamResult, run_id: str) -> None:
         rows = conn.execute(
@@ -307,7 +311,7 @@ class XExtractor(ApiExtractor):
                 for tweet_id in sorted(set(gone) & set(batch))
             ]
             stream_context = {"brand_user_id": brand_id, "stream": stream}
-            current = [r for r in self._records(body, stream_context) if r.native_id in known]
+            current = self._believable([r for r in self._records(body, stream_context) if r.native_id in known], result)
             for record in current:  # keep the brand's handle and the author from the stream's context
                 record.context = {**known[record.native_id][1], **record.context}
             with conn.transaction():

@@ -171,25 +171,31 @@ def airflow(
     raise typer.Exit(0)
 
 
+REPLACE_HELP = ("The file is the whole truth for its dump (twcs: every tweet; jsonl: the channel): rows "
+                "imported before that it no longer holds are retracted (they leave the models).")
+
+
 @import_app.command("twcs")
 def import_twcs(
     file: str = typer.Argument(..., help="A Kaggle 'Customer Support on Twitter' CSV (twcs format)."),
+    replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """Load a twcs CSV as channel twitter: every row, or none if any row is bad (each named)."""
     from extractors import twcs
 
-    _report_import(lambda run_id: twcs.import_file(file, run_id))
+    _report_import(lambda run_id: twcs.import_file(file, run_id, replace=replace))
 
 
 @import_app.command("jsonl")
 def import_jsonl(
     file: str = typer.Argument(..., help="JSON lines, one post per line (shape in docs/SOURCES.md)."),
     channel: str = typer.Option(..., "--channel", help="Channel of the posts, e.g. forum, instagram, review."),
+    replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """Load posts from a JSON-lines file as CHANNEL: every line, or none if any line is bad (each named)."""
     from extractors import jsonl
 
-    _report_import(lambda run_id: jsonl.import_file(file, channel, run_id))
+    _report_import(lambda run_id: jsonl.import_file(file, channel, run_id, replace=replace))
 
 
 def _report_import(load) -> None:
@@ -201,8 +207,11 @@ def _report_import(load) -> None:
     except (ExtractorError, ValueError, FileNotFoundError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1)
+    retracted = f", {result.retracted} retracted" if result.retracted else ""
     typer.echo(f"{result.stream}: {result.rows_seen} rows read, {result.rows_landed} new "
-               f"({result.rows_seen - result.rows_landed} already there)")
+               f"({result.rows_seen - result.rows_landed} already there){retracted}")
+    for warning in result.warnings:
+        typer.secho(f"  warning: {warning}", fg="yellow")
 
 
 @app.command()

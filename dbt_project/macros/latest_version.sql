@@ -5,15 +5,20 @@
     all their versions, so the winner is picked as in a full build.
 
     `then_by` orders versions that share a `source_updated_at` (two edits within one second)
-    before the landing order decides: a re-read of an older version lands after a newer one. -#}
-{% macro latest_version(relation, partition_by='native_id', then_by=none) %}
+    before the landing order decides: a re-read of an older version lands after a newer one.
+
+    `by_landing`: the last landed version wins whatever its `source_updated_at` (a dump is the
+    source of truth for its ids: the latest import wins, see extractors/dumps.py). -#}
+{% macro latest_version(relation, partition_by='native_id', then_by=none, by_landing=false) %}
     select *
     from (
         select
             *,
             row_number() over (
                 partition by {{ partition_by }}
-                order by source_updated_at desc nulls last, {% if then_by %}{{ then_by }}, {% endif %}loaded_seq desc
+                order by
+                    {% if not by_landing %}source_updated_at desc nulls last, {% endif -%}
+                    {% if then_by %}{{ then_by }}, {% endif %}loaded_seq desc
             ) as _version_rank
         from {{ relation }}
         {% if is_incremental() %}

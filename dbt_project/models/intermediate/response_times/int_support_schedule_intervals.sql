@@ -1,5 +1,6 @@
 {#- Every opening interval of every support schedule, as absolute (UTC) times, over the days the
-    data spans.
+    data spans (its posts within the timestamp window, to the build's as-of time) and 15 more for
+    due times.
 
     This is the week-minute technique of Fivetran's dbt_zendesk with the time zone applied day by
     day: the weekly opening hours (local wall-clock times per weekday) are laid onto each calendar
@@ -21,7 +22,10 @@ holidays as (
 ),
 
 posts as (
+    -- the real range of the data: a post dated outside the believable window landed before the
+    -- importers rejected such rows, and must not stretch the calendar over millennia
     select created_at from {{ ref('int_social_posts') }}
+    where created_at between {{ timestamp_window_start() }} and {{ timestamp_window_end() }}
 ),
 
 bounds as (

@@ -4,11 +4,11 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
 ) }}
-{#- Posts of imported JSON-lines dumps (latest version per channel and id), typed. -#}
+{#- Posts of imported JSON-lines dumps (the last imported version per channel and id), typed. -#}
 with
 
 source as (
-    {{ latest_version(source('jsonl', 'jsonl_posts')) }}
+    {{ latest_version(source('jsonl', 'jsonl_posts'), by_landing=true) }}
 ),
 
 renamed as (

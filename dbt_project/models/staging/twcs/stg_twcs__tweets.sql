@@ -1,11 +1,11 @@
-{#- Tweets from imported twcs dumps (latest version per tweet id), typed, with the root of the
+{#- Tweets from imported twcs dumps (the last imported version of each tweet id), typed, with the root of the
     thread each belongs to. twcs has no conversation id: the root is found by climbing
     `in_response_to_tweet_id` through the tweets we hold; a parent missing from the dumps
     becomes the root, so tweets answering the same missing tweet share a thread. -#}
 with recursive
 
 source as (
-    {{ latest_version(source('twcs', 'twcs_tweets')) }}
+    {{ latest_version(source('twcs', 'twcs_tweets'), by_landing=true) }}
 ),
 
 renamed as (
