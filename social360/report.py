@@ -214,14 +214,25 @@ def _status_html(status: dict[str, dict]) -> str:
 STYLE = """
 body { font-family: -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif; margin: 24px 32px; color: #222; }
 h1 { margin-bottom: 4px; } .sub { color: #666; margin-top: 0; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 18px; }
-.card { border: 1px solid #e3e3e3; border-radius: 8px; padding: 8px; background: #fff; }
+/* auto-fill, not auto-fit: the first chart is drawn while it is the grid's only card, and with
+   auto-fit it would take the whole row and keep that width after the other cards arrive */
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 18px; }
+.card { min-width: 0; border: 1px solid #e3e3e3; border-radius: 8px; padding: 8px; background: #fff; }
 table.data { border-collapse: collapse; font-size: 13px; width: 100%; }
 table.data th, table.data td { border-bottom: 1px solid #eee; padding: 4px 8px; text-align: left; vertical-align: top; }
 table.data th { background: #f6f6f6; }
 .good { color: #1a7f37; font-weight: 600; } .bad { color: #c62828; font-weight: 600; }
 .warning { background: #fff4e5; border: 1px solid #f0b000; border-radius: 8px; padding: 8px 16px; margin: 12px 0; }
 .empty { color: #888; font-style: italic; padding: 24px; }
+"""
+
+
+# Plotly follows the window's size only; a card can change width without the window changing (a
+# scroll bar appearing, the grid reflowing), so each chart follows its own card.
+RESIZE_SCRIPT = """
+document.querySelectorAll('.js-plotly-plot').forEach(function (chart) {
+  new ResizeObserver(function () { Plotly.Plots.resize(chart); }).observe(chart.parentElement);
+});
 """
 
 
@@ -251,6 +262,7 @@ def render_html(charts: list[Chart], status: dict, queue, tier_a, generated_at: 
 <div class="card">{_table_html(queue, "The priority queue is not published yet.")}</div>
 <h2>Tier-A customers with the most negative recent sentiment</h2>
 <div class="card">{_table_html(tier_a, "The customer 360 is not published yet.")}</div>
+<script>{RESIZE_SCRIPT}</script>
 </body></html>
 """
 

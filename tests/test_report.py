@@ -97,3 +97,31 @@ def test_report_renders_its_charts_in_chromium(report):
         rows = page.locator("table.data").nth(1).locator("tr")
         assert rows.count() > 5  # the priority queue has entries
     assert shot.stat().st_size > 50_000
+
+
+CHART_BOXES = """() => [...document.querySelectorAll('.card')].filter(c => c.querySelector('.js-plotly-plot')).map(card => {
+    card.scrollIntoView({block: 'center'});  // elementFromPoint sees the viewport only
+    const box = card.getBoundingClientRect();
+    const svg = card.querySelector('.main-svg').getBoundingClientRect();
+    const area = card.querySelector('.nsewdrag').getBoundingClientRect();  // the plotting area
+    const probe = document.elementFromPoint(area.right - 3, area.top + area.height / 2);
+    return {title: card.querySelector('.gtitle').textContent, card: [box.left, box.right], svg: [svg.left, svg.right],
+            area_right_visible: card.contains(probe)};
+})"""
+
+
+@pytest.mark.browser
+def test_every_chart_fits_its_card_and_shows_its_whole_time_axis(report):
+    from tests.browser import browser_page
+
+    path, _ = report
+    with browser_page() as (page, errors):
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6")
+        page.wait_for_timeout(300)
+        boxes = page.evaluate(CHART_BOXES)
+    assert len(boxes) == 6
+    for box in boxes:
+        (card_left, card_right), (svg_left, svg_right) = box["card"], box["svg"]
+        assert card_left <= svg_left and svg_right <= card_right, f"{box['title']} is drawn wider than its card: {box}"
+        assert box["area_right_visible"], f"the right end of {box['title']} is hidden behind another element"
