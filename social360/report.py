@@ -97,50 +97,70 @@ def sentiment_charts(conn) -> list[Chart]:
     ]
 
 
+ACCOUNT_SHADES = ("#1d9bf0", "#0b5394", "#4267b2", "#8e44ad", "#f08c00", "#2ca02c", "#d62728")
+
+
+def _response_over_time(conn):
+    """p50/p90 first response per brand account and day, in business minutes, as the daily mart has them."""
+    import plotly.graph_objects as go
+
+    daily = _frame(conn, """
+        SELECT received_date, channel, brand_account, p50_first_response_business_minutes AS p50,
+               p90_first_response_business_minutes AS p90
+        FROM marts.mart_response_times_daily ORDER BY 1, 2, 3""")
+    figure = go.Figure()
+    for number, ((channel, account), rows) in enumerate(daily.groupby(["channel", "brand_account"])):
+        color = ACCOUNT_SHADES[number % len(ACCOUNT_SHADES)]
+        for column, dash in (("p50", "solid"), ("p90", "dash")):
+            answered = rows[rows[column].notna()]
+            figure.add_trace(go.Scatter(x=answered.received_date, y=answered[column].astype(float),
+                                        name=f"{account} ({channel}) {column}", mode="lines",
+                                        line={"color": color, "dash": dash}))
+    title = "First response p50 / p90 over time (business minutes)"
+    return Chart(title, _layout(figure, title, "business minutes"),
+                 note="Business minutes count the channel's support hours only.")
+
+
+def _response_distribution(conn, responses):
+    """One box per SLA rule (channel and priority) in the rule's own clock, its target marked on its row."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    upper = 0.0
+    for (channel, priority, business, target), rows in responses.groupby(
+            ["channel", "priority", "sla_in_business_hours", "sla_target_minutes"]):
+        unit = "business min" if business else "calendar min"
+        row = f"{channel} {priority}"
+        minutes = rows.minutes.dropna().astype(float)
+        figure.add_trace(go.Box(x=minutes, y=[row] * len(minutes), name=f"{row} ({unit})", boxpoints=False,
+                                orientation="h", marker_color=_color(channel)))
+        figure.add_trace(go.Scatter(x=[float(target)], y=[row], mode="markers+text", showlegend=False,
+                                    marker={"symbol": "line-ns-open", "size": 26, "color": "#d62728",
+                                            "line": {"width": 3}},
+                                    text=[f"SLA {target} {unit}"], textposition="top right",
+                                    textfont={"color": "#d62728", "size": 11}, hoverinfo="text"))
+        upper = max(upper, float(minutes.quantile(0.95)) if len(minutes) else 0.0, float(target) * 1.5)
+    figure.update_xaxes(range=[0, upper])
+    title = "First response distribution per channel with the SLA line"
+    return Chart(title, _layout(figure, title, x_title="minutes to first response in the SLA's clock "
+                                                       "(up to the 95th percentile)"))
+
+
 def response_charts(conn) -> list[Chart]:
     import plotly.graph_objects as go
 
     charts: list[Chart] = []
     if _published(conn, "mart_response_times_daily"):
-        daily = _frame(conn, """
-            SELECT received_date, channel,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY p50_first_response_minutes) AS p50,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY p90_first_response_minutes) AS p90
-            FROM marts.mart_response_times_daily GROUP BY 1, 2 ORDER BY 1, 2""")
-        over_time = go.Figure()
-        for channel, rows in daily.groupby("channel"):
-            over_time.add_trace(go.Scatter(x=rows.received_date, y=rows.p50.astype(float), name=f"{channel} p50",
-                                           mode="lines", line={"color": _color(channel)}))
-            over_time.add_trace(go.Scatter(x=rows.received_date, y=rows.p90.astype(float), name=f"{channel} p90",
-                                           mode="lines", line={"color": _color(channel), "dash": "dash"}))
-        charts.append(Chart("First response p50 / p90 over time",
-                            _layout(over_time, "First response p50 / p90 over time", "minutes")))
+        charts.append(_response_over_time(conn))
     else:
-        charts.append(Chart("First response p50 / p90 over time", None))
+        charts.append(Chart("First response p50 / p90 over time (business minutes)", None))
     if _published(conn, "mart_response_times"):
         responses = _frame(conn, """
-            SELECT channel, brand_account, priority, first_response_calendar_minutes AS minutes, sla_target_minutes,
-                   sla_in_business_hours, is_sla_breached
+            SELECT channel, brand_account, priority, sla_target_minutes, sla_in_business_hours, is_sla_breached,
+                   CASE WHEN sla_in_business_hours THEN first_response_business_minutes
+                        ELSE first_response_calendar_minutes END AS minutes
             FROM marts.mart_response_times""")
-        distribution = go.Figure()
-        answered_all = responses.minutes.dropna().astype(float)
-        normal = responses[responses.priority == "normal"] if "priority" in responses else responses
-        targets = (normal if len(normal) else responses).groupby("channel").sla_target_minutes.max()
-        business = responses.groupby("channel").sla_in_business_hours.max()
-        for channel, rows in responses.groupby("channel"):
-            answered = rows.minutes.dropna().astype(float)
-            distribution.add_trace(go.Box(x=answered, name=channel, marker_color=_color(channel), boxpoints=False,
-                                          orientation="h"))
-        for number, (channel, target) in enumerate(targets.items()):
-            unit = "business min" if business.get(channel) else "min"
-            distribution.add_vline(x=float(target), line_dash="dash", line_color=_color(channel) or "#d62728",
-                                   annotation_text=f"{channel} SLA {target} {unit}",
-                                   annotation_position="top left" if number % 2 == 0 else "top right")
-        upper = max(float(answered_all.quantile(0.95)) if len(answered_all) else 0.0, float(targets.max()) * 1.5)
-        distribution.update_xaxes(range=[0, upper])
-        charts.append(Chart("First response distribution per channel with the SLA line",
-                            _layout(distribution, "First response distribution per channel with the SLA line",
-                                    x_title="minutes to first response (up to the 95th percentile)")))
+        charts.append(_response_distribution(conn, responses))
         breaches = (responses.groupby(["brand_account", "channel"]).is_sla_breached.mean() * 100).reset_index()
         breach_chart = go.Figure(go.Bar(
             x=breaches.brand_account + " (" + breaches.channel + ")", y=breaches.is_sla_breached.astype(float),
@@ -223,6 +243,7 @@ table.data th, table.data td { border-bottom: 1px solid #eee; padding: 4px 8px; 
 table.data th { background: #f6f6f6; }
 .good { color: #1a7f37; font-weight: 600; } .bad { color: #c62828; font-weight: 600; }
 .warning { background: #fff4e5; border: 1px solid #f0b000; border-radius: 8px; padding: 8px 16px; margin: 12px 0; }
+.note { color: #666; font-size: 12px; margin: 2px 8px; }
 .empty { color: #888; font-style: italic; padding: 24px; }
 """
 
@@ -246,7 +267,8 @@ def render_html(charts: list[Chart], status: dict, queue, tier_a, generated_at: 
         else:
             body = chart.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{number}",
                                         config={"displaylogo": False, "responsive": True})
-        parts.append(f'<div class="card">{body}</div>')
+        note = f'<p class="note">{html.escape(chart.note)}</p>' if chart.note else ""
+        parts.append(f'<div class="card">{body}{note}</div>')
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Social360 report</title>
 <style>{STYLE}</style>

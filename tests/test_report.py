@@ -8,15 +8,16 @@ import re
 import psycopg
 import pytest
 
-from social360 import config, pipeline, publish
+from social360 import config, db, pipeline, publish, report as report_module
 from social360.report import build_report
+from social360.summary import response_times_by_channel
 from tests.demo_data import NOW, load_demo
 
 TITLES = [
     "Sentiment over time per channel",
     "Share of negative posts",
     "Intent mix per channel",
-    "First response p50 / p90 over time",
+    "First response p50 / p90 over time (business minutes)",
     "First response distribution per channel with the SLA line",
     "SLA breach rate by brand account",
     "Top of the priority queue",
@@ -125,3 +126,80 @@ def test_every_chart_fits_its_card_and_shows_its_whole_time_axis(report):
         (card_left, card_right), (svg_left, svg_right) = box["card"], box["svg"]
         assert card_left <= svg_left and svg_right <= card_right, f"{box['title']} is drawn wider than its card: {box}"
         assert box["area_right_visible"], f"the right end of {box['title']} is hidden behind another element"
+
+
+def _chart(conn, title_start: str):
+    charts = report_module.sentiment_charts(conn) + report_module.response_charts(conn)
+    return next(chart.figure for chart in charts if chart.title.startswith(title_start))
+
+
+def test_response_times_are_shown_in_the_clock_of_their_sla(report, use_databases):
+    """Each box holds the posts of one SLA rule, measured in that rule's clock and labelled with it."""
+    with db.connect() as conn:
+        figure = _chart(conn, "First response distribution")
+        boxes = [trace for trace in figure.data if trace.type == "box"]
+        assert boxes
+        clocks = set()
+        for box in boxes:
+            match = re.fullmatch(r"(\w+) (\w+) \((business|calendar) min\)", box.name)
+            assert match, f"the box {box.name!r} does not say which clock it uses"
+            channel, priority, clock = match.groups()
+            clocks.add(clock)
+            measured = conn.execute(
+                f"SELECT first_response_{clock}_minutes, sla_in_business_hours FROM marts.mart_response_times "
+                "WHERE channel = %s AND priority = %s AND is_answered ORDER BY 1", (channel, priority)).fetchall()
+            assert {business for _, business in measured} == {clock == "business"}
+            assert sorted(float(x) for x in box.x) == [float(m) for m, _ in measured]
+        assert clocks == {"business", "calendar"}  # the demo's twitter high-priority SLA is in calendar minutes
+
+
+def test_first_response_over_time_reads_business_minutes_per_brand_account(report, use_databases):
+    with db.connect() as conn:
+        figure = _chart(conn, "First response p50 / p90 over time")
+        assert "business minutes" in figure.layout.yaxis.title.text
+        daily = conn.execute("SELECT brand_account, channel, received_date, p50_first_response_business_minutes, "
+                             "p90_first_response_business_minutes FROM marts.mart_response_times_daily").fetchall()
+    expected = {}
+    for account, channel, day, p50, p90 in daily:
+        for name, value in ((f"{account} ({channel}) p50", p50), (f"{account} ({channel}) p90", p90)):
+            if value is not None:
+                expected.setdefault(name, {})[str(day)] = float(value)
+    drawn = {trace.name: {str(x)[:10]: y for x, y in zip(trace.x, trace.y) if y == y} for trace in figure.data}
+    assert drawn == expected
+
+
+def test_the_terminal_summary_labels_business_and_calendar_minutes(report, use_databases):
+    rows = {row["channel"]: row for row in response_times_by_channel()}
+    with db.connect() as conn:
+        for channel, row in rows.items():
+            for clock in ("business", "calendar"):
+                p50, p90 = conn.execute(
+                    f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_{clock}_minutes), "
+                    f"percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_{clock}_minutes) "
+                    "FROM marts.mart_response_times WHERE channel = %s", (channel,)).fetchone()
+                assert row[f"p50_{clock}_minutes"] == round(float(p50), 1)
+                assert row[f"p90_{clock}_minutes"] == round(float(p90), 1)
+
+
+SLA_LABELS = """() => {
+    const card = [...document.querySelectorAll('.card')].find(c => c.textContent.includes('First response distribution'));
+    return [...card.querySelectorAll('svg text')].filter(t => t.textContent.includes('SLA') && !t.closest('.gtitle, .xtitle, .ytitle'))
+        .map(t => { const r = t.getBoundingClientRect(); return {text: t.textContent, box: [r.left, r.top, r.right, r.bottom]}; });
+}"""
+
+
+@pytest.mark.browser
+def test_the_sla_labels_do_not_overlap(report):
+    from tests.browser import browser_page
+
+    path, _ = report
+    with browser_page() as (page, errors):
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6")
+        labels = page.evaluate(SLA_LABELS)
+    assert len(labels) >= 3, labels
+    for number, first in enumerate(labels):
+        assert "business min" in first["text"] or "calendar min" in first["text"], first["text"]
+        for second in labels[number + 1:]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = first["box"], second["box"]
+            assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, f"{first['text']!r} overlaps {second['text']!r}"
