@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections import defaultdict
+from datetime import timedelta, timezone
 
 import psycopg
 import pytest
@@ -15,12 +17,13 @@ from tests.demo_data import NOW, load_demo
 
 TITLES = [
     "Sentiment over time per channel",
-    "Share of negative posts",
+    "Share of negative posts (7-day rolling)",
     "Intent mix per channel",
     "First response p50 / p90 over time (business minutes)",
     "First response distribution per channel with the SLA line",
     "SLA breach rate by brand account",
     "Top of the priority queue",
+    "SLA due within the next hour",
     "Tier-A customers with the most negative recent sentiment",
 ]
 
@@ -203,3 +206,57 @@ def test_the_sla_labels_do_not_overlap(report):
         for second in labels[number + 1:]:
             (l1, t1, r1, b1), (l2, t2, r2, b2) = first["box"], second["box"]
             assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, f"{first['text']!r} overlaps {second['text']!r}"
+
+
+def test_the_negative_share_is_a_trailing_seven_day_share(report, use_databases):
+    with db.connect() as conn:
+        figure = _chart(conn, "Share of negative posts")
+        rows = conn.execute("SELECT activity_date, channel, negative_count, scored_post_count "
+                            "FROM marts.mart_sentiment").fetchall()
+    per_day = defaultdict(lambda: [0, 0])
+    for day, channel, negative, scored in rows:
+        per_day[channel, day][0] += negative
+        per_day[channel, day][1] += scored
+    for trace in figure.data:
+        assert len(trace.x) > 7
+        for day, share in zip(trace.x, trace.y):
+            window = [per_day[trace.name, d] for d in {d for c, d in per_day if c == trace.name}
+                      if day - timedelta(days=6) <= d <= day]
+            negative, scored = sum(w[0] for w in window), sum(w[1] for w in window)
+            assert share == pytest.approx(100.0 * negative / scored), (trace.name, day)
+
+
+def test_headlines_compare_the_last_seven_days_with_the_seven_before(report, use_databases):
+    with db.connect() as conn:
+        headlines = {h.label: h for h in report_module.headlines(conn)}
+        as_of = conn.execute("SELECT max(measured_at) FROM marts.mart_response_times").fetchone()[0]
+        posts = conn.execute("SELECT activity_date, post_count, negative_count, scored_post_count "
+                             "FROM marts.mart_sentiment").fetchall()
+        received = conn.execute("SELECT received_at, is_sla_breached FROM marts.mart_response_times").fetchall()
+    received = [(at.astimezone(timezone.utc), breached) for at, breached in received]
+    end = as_of.astimezone(timezone.utc).date()
+    current = [p for p in posts if end - timedelta(days=7) < p[0] <= end]
+    previous = [p for p in posts if end - timedelta(days=14) < p[0] <= end - timedelta(days=7)]
+    inbound = headlines["Inbound posts"]
+    assert (inbound.value, inbound.previous) == (sum(p[1] for p in current), sum(p[1] for p in previous))
+    assert inbound.value > 0 and inbound.previous > 0
+    negative = headlines["Negative share"]
+    assert negative.value == pytest.approx(100.0 * sum(p[2] for p in current) / sum(p[3] for p in current))
+    assert negative.previous == pytest.approx(100.0 * sum(p[2] for p in previous) / sum(p[3] for p in previous))
+    breached = [b for r, b in received if end - timedelta(days=7) < r.date() <= end]
+    assert headlines["SLA breach rate"].value == pytest.approx(100.0 * sum(breached) / len(breached))
+    page = build_report(out_dir=config.subdir("reports", "test-headlines")).read_text(encoding="utf-8")
+    change = inbound.value - inbound.previous
+    assert f"{change:+,} vs previous 7 days" in page
+
+
+def test_due_soon_lists_the_unbreached_posts_whose_sla_falls_due_within_the_window(report, use_databases):
+    with db.connect() as conn:
+        queue = conn.execute("SELECT post_id, sla_due_at, is_sla_breached, measured_at "
+                             "FROM marts.mart_priority_queue").fetchall()
+        for window in (timedelta(hours=1), timedelta(days=3)):
+            expected = sorted((due, post) for post, due, breached, measured in queue
+                              if not breached and measured < due <= measured + window)
+            table = report_module.due_soon_table(conn, within=window, limit=None)
+            assert list(table.post_id) == [post for _, post in expected]
+    assert len(expected) > 0, "the demo must have posts due within three days for this test to mean something"
