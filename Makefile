@@ -41,7 +41,7 @@ airflow: install
 	$(BIN)/social360 airflow
 
 docs: install
-	$(BIN)/social360 dbt docs generate
+	$(BIN)/social360 docs
 
 lint: install
 	$(BIN)/social360 lint

@@ -247,6 +247,14 @@ def dbt(ctx: typer.Context) -> None:
     raise typer.Exit(0 if result.success else 1)
 
 
+@app.command()
+def docs() -> None:
+    """Generate the dbt docs of the published marts as one static page (opens under file://)."""
+    from social360 import dbt_runner
+
+    typer.echo(dbt_runner.generate_docs().as_uri())
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def lint(ctx: typer.Context) -> None:
     """Lint the dbt models with SQLFluff's dbt templater (extra arguments go to `sqlfluff lint`)."""
@@ -301,9 +309,10 @@ def _print_artifacts(*, dbt_docs: bool) -> None:
         build_report()
     typer.echo(f"HTML report:   {latest.as_uri()}")
     if dbt_docs:
-        result = dbt_runner.invoke(["docs", "generate", "--quiet"])
-        if result.success:
-            typer.echo(f"dbt docs:      {(dbt_runner.target_path() / 'index.html').as_uri()}")
+        try:
+            typer.echo(f"dbt docs:      {dbt_runner.generate_docs().as_uri()}")
+        except RuntimeError as exc:
+            typer.secho(str(exc), fg="red", err=True)
     for mart, status in published_status().items():
         if status.get("data_docs_url"):
             typer.echo(f"GX Data Docs ({mart}): {status['data_docs_url']}")

@@ -37,11 +37,16 @@ def connection_env(url: str | None = None) -> dict[str, str]:
     }
 
 
-def base_args() -> list[str]:
+def docs_path() -> Path:
+    """dbt docs live apart from the build's target: they are generated with the marts' published schema."""
+    return config.subdir("dbt", "docs")
+
+
+def base_args(target: Path | None = None) -> list[str]:
     return [
         "--project-dir", str(config.DBT_PROJECT_DIR),
         "--profiles-dir", str(config.DBT_PROJECT_DIR),
-        "--target-path", str(target_path()),
+        "--target-path", str(target or target_path()),
         "--log-path", str(log_path()),
     ]
 
@@ -90,13 +95,14 @@ class BuildResult:
         return sorted(timed, key=lambda item: -item[1])[:n]
 
 
-def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | None = None):
+def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | None = None,
+           target: Path | None = None):
     """Run one dbt command in this process; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(connection_env(url))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    command = list(args) + base_args()
+    command = list(args) + base_args(target)
     if vars:
         command += ["--vars", json.dumps(vars)]
     return dbtRunner().invoke(command)
@@ -150,3 +156,17 @@ def parse() -> Path:
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     return target_path() / "manifest.json"
+
+
+def generate_docs(*, url: str | None = None) -> Path:
+    """``dbt docs generate --static`` describing the published relations (``marts.*``, the tables BI
+    tools read) rather than the candidates the build writes; returns ``static_index.html``, one file
+    with the manifest and catalog inlined, so it opens under ``file://``."""
+    from social360 import db
+
+    target = docs_path()
+    result = invoke(["docs", "generate", "--static"], url=url, vars={"candidate_schema": db.PUBLISHED_SCHEMA},
+                    target=target)
+    if not result.success:
+        raise RuntimeError(f"dbt docs generate failed: {result.exception}")
+    return target / "static_index.html"

@@ -118,6 +118,17 @@ def _repoint(conn: psycopg.Connection, views: list[DependentView], mart: str) ->
             ) from exc
 
 
+PUBLISHED_NOTE = "Published version"
+
+
+def _published_comment(conn: psycopg.Connection, relid: int, version: int, run_id: str) -> str:
+    """The model's description (dbt's persist_docs wrote it on the candidate) with the version appended."""
+    comment = conn.execute("SELECT obj_description(%s::oid, 'pg_class')", (relid,)).fetchone()[0] or ""
+    description = comment.split(f"\n\n{PUBLISHED_NOTE} ")[0].strip()
+    note = f"{PUBLISHED_NOTE} {version} (run {run_id}). Validated before publish."
+    return f"{description}\n\n{note}" if description else note
+
+
 def _swap(conn: psycopg.Connection, mart: str, run_id: str, lock_timeout: str,
           expected_relid: int | None) -> tuple[int, int]:
     ident = sql.Identifier(mart)
@@ -136,11 +147,8 @@ def _swap(conn: psycopg.Connection, mart: str, run_id: str, lock_timeout: str,
         row_count = db.count_rows(conn, db.CANDIDATE_SCHEMA, mart)
         if _bi_role_exists(conn):  # readable the moment it appears in marts
             conn.execute(sql.SQL("GRANT SELECT ON {}.{} TO {}").format(candidate, ident, sql.Identifier(db.BI_ROLE)))
-        conn.execute(
-            sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(
-                candidate, ident, sql.Literal(f"Published version {version} (run {run_id}). Validated before publish.")
-            )
-        )
+        conn.execute(sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(
+            candidate, ident, sql.Literal(_published_comment(conn, relid, version, run_id))))
         old = _relid(conn, db.PUBLISHED_SCHEMA, mart)
         views = dependent_views(conn, old) if old is not None else []
         if old is not None:

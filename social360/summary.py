@@ -88,7 +88,13 @@ def sentiment_by_channel(url: str | None = None) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def _minutes(value) -> float | None:
+    return round(float(value), 1) if value is not None else None
+
+
 def response_times_by_channel(url: str | None = None) -> list[dict[str, Any]]:
+    """First response per channel: p50/p90 in business minutes (the clock of most SLAs: support hours
+    only) and in calendar minutes, and the share of posts that breached their SLA in its own clock."""
     with db.connect(url) as conn:
         if not db.table_exists(conn, db.PUBLISHED_SCHEMA, "mart_response_times"):
             return []
@@ -96,6 +102,8 @@ def response_times_by_channel(url: str | None = None) -> list[dict[str, Any]]:
             sql.SQL(
                 """
                 SELECT channel, count(*), count(first_response_at),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_business_minutes),
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_business_minutes),
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_calendar_minutes),
                        percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_calendar_minutes),
                        avg(CASE WHEN is_sla_breached THEN 1.0 ELSE 0 END)
@@ -108,9 +116,11 @@ def response_times_by_channel(url: str | None = None) -> list[dict[str, Any]]:
             "channel": r[0],
             "inbound": r[1],
             "answered": r[2],
-            "p50_minutes": round(float(r[3]), 1) if r[3] is not None else None,
-            "p90_minutes": round(float(r[4]), 1) if r[4] is not None else None,
-            "sla_breach_rate": round(float(r[5]), 3),
+            "p50_business_minutes": _minutes(r[3]),
+            "p90_business_minutes": _minutes(r[4]),
+            "p50_calendar_minutes": _minutes(r[5]),
+            "p90_calendar_minutes": _minutes(r[6]),
+            "sla_breach_rate": round(float(r[7]), 3),
         }
         for r in rows
     ]
@@ -166,11 +176,13 @@ def render(summary: dict[str, Any]) -> None:
         sentiment.add_row(row["channel"], f"{row['posts']:,}", f"{row['avg_sentiment']:+.3f}", f"{row['negative_share']:.1%}")
     console.print(sentiment)
 
-    response = Table(title="First response by channel")
-    for col in ("channel", "inbound", "answered", "p50 min", "p90 min", "SLA breached"):
+    response = Table(title="First response by channel (business minutes count support hours only)")
+    for col in ("channel", "inbound", "answered", "p50 business min", "p90 business min", "p50 calendar min",
+                "p90 calendar min", "SLA breached"):
         response.add_column(col)
     for row in summary["response_times"]:
-        response.add_row(row["channel"], f"{row['inbound']:,}", f"{row['answered']:,}", str(row["p50_minutes"]),
-                         str(row["p90_minutes"]), f"{row['sla_breach_rate']:.1%}")
+        response.add_row(row["channel"], f"{row['inbound']:,}", f"{row['answered']:,}",
+                         *(str(row[f"p{q}_{clock}_minutes"]) for clock in ("business", "calendar") for q in (50, 90)),
+                         f"{row['sla_breach_rate']:.1%}")
     console.print(response)
     console.print(f"BI tools connect to: [bold]{summary['bi_url']}[/] (role bi_reader, schema marts)")

@@ -87,3 +87,19 @@ def test_bi_reader_reads_marts_and_nothing_else(published, use_databases):
         assert "email" not in columns and "phone" not in columns
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(warehouse._url(warehouse.BI_USER, state.bi_password, state.port, use_databases.names[1]))
+
+
+def test_publishing_keeps_the_model_description_in_the_table_comment(published, use_databases):
+    import yaml
+
+    from social360 import config
+
+    models = yaml.safe_load((config.DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
+    descriptions = {model["name"]: model["description"] for model in models["models"]}
+    with psycopg.connect(use_databases.warehouse_url) as conn:
+        for mart in pipeline.PUBLISHED_MARTS:
+            version = conn.execute("SELECT max(version) FROM audit.publish_log WHERE mart = %s AND published",
+                                   (mart,)).fetchone()[0]
+            comment = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (f"marts.{mart}",)).fetchone()[0]
+            assert comment.startswith(descriptions[mart].strip()), (mart, comment)
+            assert comment.count("Published version") == 1 and f"Published version {version} " in comment
