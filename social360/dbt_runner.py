@@ -37,11 +37,22 @@ def connection_env(url: str | None = None) -> dict[str, str]:
     }
 
 
-def base_args() -> list[str]:
+EXTRA_MODELS_ENV = "SOCIAL360_DBT_EXTRA_MODELS"  # dbt_project.yml adds this folder to its model-paths
+# the commands that resolve refs: ``social360 dbt`` defers their unselected published marts to ``marts``
+DEFERRING_COMMANDS = {"build", "run", "test", "compile", "show", "seed", "snapshot", "ls", "list"}
+
+
+def extra_model_paths() -> list[Path]:
+    """The folder of models kept outside the project (``SOCIAL360_DBT_EXTRA_MODELS``), if any."""
+    value = os.environ.get(EXTRA_MODELS_ENV)
+    return [Path(value)] if value and Path(value).is_dir() else []
+
+
+def base_args(target: Path | None = None) -> list[str]:
     return [
         "--project-dir", str(config.DBT_PROJECT_DIR),
         "--profiles-dir", str(config.DBT_PROJECT_DIR),
-        "--target-path", str(target_path()),
+        "--target-path", str(target or target_path()),
         "--log-path", str(log_path()),
     ]
 
@@ -90,13 +101,14 @@ class BuildResult:
         return sorted(timed, key=lambda item: -item[1])[:n]
 
 
-def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | None = None):
+def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | None = None,
+           target: Path | None = None):
     """Run one dbt command in this process; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(connection_env(url))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    command = list(args) + base_args()
+    command = list(args) + base_args(target)
     if vars:
         command += ["--vars", json.dumps(vars)]
     return dbtRunner().invoke(command)
@@ -150,3 +162,25 @@ def parse() -> Path:
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     return target_path() / "manifest.json"
+
+
+def published_state(url: str | None = None) -> Path:
+    """A manifest of the project as published: each model with ``meta.publish`` in ``marts``, where
+    the publisher moved it (``dbt parse`` with var ``published_state``), for ``--defer --state``."""
+    state = config.subdir("dbt", "published-state")
+    result = invoke(["parse"], url=url, vars={"published_state": True}, target=state)
+    if not result.success:
+        raise RuntimeError(f"dbt parse of the published state failed: {result.exception}")
+    return state
+
+
+def deferring_to_published(args: list[str], url: str | None = None) -> list[str]:
+    """``args`` of a dbt command, deferring every published mart it does not select to ``marts``
+    (``--defer --favor-state --state`` the published state): ``dbt build --select my_model`` of a
+    model that refs ``fct_interactions`` reads ``marts.fct_interactions``, the validated version,
+    not a candidate that was moved into ``marts`` or that its gate blocked. Unchanged when the
+    command resolves no refs or the caller chose a state."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in DEFERRING_COMMANDS or {"--state", "--defer", "--no-defer", "--defer-state"} & set(args):
+        return list(args)
+    return [*args, "--defer", "--favor-state", "--state", str(published_state(url))]
