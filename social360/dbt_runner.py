@@ -37,15 +37,17 @@ def connection_env(url: str | None = None) -> dict[str, str]:
     }
 
 
-EXTRA_MODELS_ENV = "SOCIAL360_DBT_EXTRA_MODELS"  # dbt_project.yml adds this folder to its model-paths
+# a folder of dbt_project/ (relative to it) that dbt_project.yml adds to its model-paths
+EXTRA_MODELS_ENV = "SOCIAL360_DBT_EXTRA_MODELS"
 # the commands that resolve refs: ``social360 dbt`` defers their unselected published marts to ``marts``
 DEFERRING_COMMANDS = {"build", "run", "test", "compile", "show", "seed", "snapshot", "ls", "list"}
 
 
 def extra_model_paths() -> list[Path]:
-    """The folder of models kept outside the project (``SOCIAL360_DBT_EXTRA_MODELS``), if any."""
+    """The extra models folder (``SOCIAL360_DBT_EXTRA_MODELS``, under ``dbt_project/``), if any."""
     value = os.environ.get(EXTRA_MODELS_ENV)
-    return [Path(value)] if value and Path(value).is_dir() else []
+    path = config.DBT_PROJECT_DIR / value if value else None
+    return [path] if path is not None and path.is_dir() else []
 
 
 def base_args(target: Path | None = None) -> list[str]:
