@@ -350,7 +350,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
         columns={"interaction_id": "text", "customer_id": "integer", "channel": "text", "interaction_type": "text",
                  "direction": "text", "occurred_at": "timestamp", "sentiment_score": "number",
                  "sentiment_label": "text", "intent": "text"},
-        optional={"brand_account": "text", "source_id": "text"},
+        optional={"brand_account": "text", "source_id": "text", "post_text": "text", "post_url": "text"},
         key=("interaction_id",),
         not_null=("channel", "interaction_type", "occurred_at"),
         ranges={"sentiment_score": (-1, 1)},

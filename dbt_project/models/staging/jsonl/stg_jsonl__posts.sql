@@ -30,6 +30,7 @@ renamed as (
 
         -- content
         payload ->> 'text' as post_text,
+        payload ->> 'url' as post_url,
         payload ->> 'lang' as lang,
 
         -- timestamps

@@ -43,6 +43,8 @@ renamed as (
 
         -- content
         {{ x_full_text() }} as tweet_text,
+        'https://x.com/' || coalesce(context #>> '{author,username}', 'i/web') || '/status/' || {{ x_original_id() }}
+            as post_url,
         payload ->> 'lang' as lang,
 
         -- timestamps
