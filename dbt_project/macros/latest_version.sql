@@ -5,8 +5,11 @@
     all their versions, so the winner is picked as in a full build.
 
     `then_by` orders versions that share a `source_updated_at` (two edits within one second)
-    before the landing order decides: a re-read of an older version lands after a newer one. -#}
-{% macro latest_version(relation, partition_by='native_id', then_by=none) %}
+    before the landing order decides: a re-read of an older version lands after a newer one.
+
+    `needs`: columns the model's table must have to be built incrementally (see
+    is_incremental_with): a column added by a newer version of the model is filled for every row. -#}
+{% macro latest_version(relation, partition_by='native_id', then_by=none, needs=[]) %}
     select *
     from (
         select
@@ -16,7 +19,7 @@
                 order by source_updated_at desc nulls last, {% if then_by %}{{ then_by }}, {% endif %}loaded_seq desc
             ) as _version_rank
         from {{ relation }}
-        {% if is_incremental() %}
+        {% if is_incremental_with(needs) %}
         where {{ partition_by }} in (
             select {{ partition_by }}
             from {{ relation }}

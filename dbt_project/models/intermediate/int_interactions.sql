@@ -8,7 +8,7 @@
     replies, support tickets, orders. Incremental: social rows that int_social_posts rebuilt since
     this model last ran, tickets and orders changed since then (minus a lookback); deleted posts stay
     as rows flagged `is_deleted` so that a deletion replaces the row it deletes. -#}
-{%- set incremental = is_incremental_with(['source_kind', 'source_changed_at']) %}
+{%- set incremental = is_incremental_with(['source_kind', 'source_changed_at', 'post_url']) %}
 with
 
 posts as (

@@ -12,7 +12,7 @@
     The threads are picked in each staging table before anything is joined, so the work follows
     the size of the change, not of the history.
     `dbt build --full-refresh` rebuilds everything and gives the same rows. -#}
-{%- set incremental = is_incremental_with(['changed_at']) %}
+{%- set incremental = is_incremental_with(['changed_at', 'post_url']) %}
 with
 
 {% if incremental %}

@@ -9,7 +9,7 @@
 with
 
 source as (
-    {{ latest_version(source('discourse', 'discourse_posts')) }}
+    {{ latest_version(source('discourse', 'discourse_posts'), needs=['post_url']) }}
 ),
 
 renamed as (
@@ -43,7 +43,9 @@ renamed as (
         case
             when payload ->> 'post_url' ~ '^https?://' then payload ->> 'post_url'
             when payload ->> 'post_url' like '/%' then rtrim(context ->> 'base_url', '/') || (payload ->> 'post_url')
-            else rtrim(context ->> 'base_url', '/') || '/t/' || (payload ->> 'topic_id') || '/' || (payload ->> 'post_number')
+            else
+                rtrim(context ->> 'base_url', '/') || '/t/' || (payload ->> 'topic_id')
+                || '/' || (payload ->> 'post_number')
         end as post_url,
 
         -- timestamps

@@ -7,7 +7,7 @@
 with
 
 source as (
-    {{ latest_version(source('facebook', 'facebook_comments')) }}
+    {{ latest_version(source('facebook', 'facebook_comments'), needs=['post_url']) }}
 ),
 
 renamed as (

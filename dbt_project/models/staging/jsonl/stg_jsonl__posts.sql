@@ -8,7 +8,7 @@
 with
 
 source as (
-    {{ latest_version(source('jsonl', 'jsonl_posts')) }}
+    {{ latest_version(source('jsonl', 'jsonl_posts'), needs=['post_url']) }}
 ),
 
 renamed as (

@@ -10,7 +10,8 @@ source as (
     {{ latest_version(
         source('x', 'x_tweets'),
         partition_by=x_original_id(),
-        then_by="length(native_id) desc, native_id desc"
+        then_by="length(native_id) desc, native_id desc",
+        needs=['post_url']
     ) }}
 ),
 
