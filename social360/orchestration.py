@@ -39,8 +39,11 @@ RAW_CRM_ASSETS = [raw_asset(t) for t in CRM_RAW_TABLES]
 
 
 def mart_assets() -> dict[str, Asset]:
-    """The asset of each published mart (``meta.publish`` in dbt's manifest), read when a DAG is parsed."""
-    return {mart: mart_asset(mart) for mart in published_marts()}
+    """The asset of each published mart (``meta.publish`` in the manifest the dbt tasks are rendered
+    from), read when a DAG is parsed."""
+    from social360.dbt_airflow import manifest_path
+
+    return {mart: mart_asset(mart) for mart in published_marts(manifest_path())}
 
 
 # --- pools: one per external system, so parallel tasks share its rate limit --------------------
