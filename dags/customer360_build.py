@@ -31,11 +31,11 @@ from social360.dbt_airflow import dbt_task_group
 from social360.orchestration import (
     DEFAULT_ARGS,
     GATE_TIMEOUT,
-    MART_ASSETS,
     PUBLISH_TIMEOUT,
     RAW_CRM_ASSETS,
     RAW_SOCIAL_ASSETS,
     START_DATE,
+    mart_assets,
     on_gate_blocked,
 )
 
@@ -138,7 +138,7 @@ def customer360_build():
     dbt, mart_tasks = dbt_task_group()
     lock >> enrich() >> dbt
     published = []
-    for mart, asset in MART_ASSETS.items():
+    for mart, asset in mart_assets().items():
         tasks = mart_tasks[mart]
         checked = gate.override(task_id=f"gate_{mart}")(mart, asdict(tasks))
         # The gate waits for the dbt tasks whose results it reads (all of dbt for a mart without a model).

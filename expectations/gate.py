@@ -256,11 +256,11 @@ def _previous_rows(conn: Any, mart: str) -> int | None:
 
 def _upstream(mart: str) -> list[str]:
     from expectations import lineage
-    from expectations.suites import MARTS, spec_for
+    from expectations.suites import mart_spec, spec_for
 
     found = lineage.upstream_relations(mart)
     if found is None:
-        found = list(MARTS[mart].upstream)
+        found = list(mart_spec(mart).upstream)
     return [r for r in found if spec_for(r) is not None]
 
 
@@ -439,7 +439,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, fingerp
     rest on the whole candidate. Returns the targets and the number of changed rows (None: every
     row is validated)."""
     from expectations import checks
-    from expectations.suites import MARTS, contacts_landed_since
+    from expectations.suites import contacts_landed_since, mart_spec
 
     whole = [Target(schema, mart, f"{mart}_suite", expectations, upstream=False)]
     if schema != db.CANDIDATE_SCHEMA or not run_id:
@@ -466,7 +466,7 @@ def _mart_targets(conn: Any, schema: str, mart: str, expectations: list, fingerp
     table_level = [e for e in expectations if not checks.is_row_local(e)]
     if pii:
         since = published.contacts_through - timedelta(minutes=lookback_minutes)
-        table_level.append(contacts_landed_since(MARTS[mart], ctx, CONTACTS, since))
+        table_level.append(contacts_landed_since(mart_spec(mart), ctx, CONTACTS, since))
     return [Target(schema, mart, f"{mart}_suite", table_level, upstream=False),
             Target(SCRATCH_SCHEMA, table, f"{mart}_changed_rows_suite", row_local, upstream=False,
                    rows_of=f"{schema}.{mart}")], count
@@ -480,7 +480,7 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
 
     ``lookback_minutes``: how late a landed customer row may commit (as for dbt's incremental
     models); contacts landed that long before the last validation are looked for again."""
-    from expectations.suites import MARTS, SuiteContext, build_suite, spec_for
+    from expectations.suites import SuiteContext, build_suite, mart_spec, spec_for
 
     started = time.monotonic()
     url = url or warehouse.url()
@@ -489,8 +489,10 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
     evaluated = 0
     if dbt_outcome is not None:
         evaluated, failures = _dbt_failures(mart, dbt_outcome)
-    if mart not in MARTS:
-        failures.append(Failure(f"a suite for {mart}", "error", observed="none registered in expectations.suites",
+    own_spec = mart_spec(mart)
+    if own_spec is None:
+        failures.append(Failure(f"a suite for {mart}", "error",
+                                observed="none in expectations.suites, and no model of that name in dbt's manifest",
                                 check="schema"))
         return GateResult(mart, f"{mart}_suite", False, evaluated, failures)
 
@@ -532,13 +534,13 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
             relation = f"{rel_schema}.{table}"
             if relation in reused:
                 continue
-            spec = MARTS[mart] if relation == f"{schema}.{mart}" else spec_for(relation)
+            spec = own_spec if relation == f"{schema}.{mart}" else spec_for(relation)
             ctx = SuiteContext(schema=rel_schema, existing_tables=existing, columns=columns.get(relation, {}),
-                               previous_rows=previous if spec is MARTS[mart] else None,
+                               previous_rows=previous if spec is own_spec else None,
                                reference_time=reference, config=cfg, landed_posts=landed,
                                crm_configured=crm_configured, ledger_rows=ledger.get(relation))
             expectations = build_suite(spec, ctx)
-            if spec is MARTS[mart]:
+            if spec is own_spec:
                 fingerprint = row_checks_fingerprint(expectations)
                 mart_targets, changed_rows = _mart_targets(conn, schema, mart, expectations, fingerprint, ctx,
                                                            columns, run_id, lookback_minutes)

@@ -7,7 +7,8 @@ expectations for one validation by :func:`build_suite`, which sees the table as 
 (:class:`SuiteContext`): checks on optional columns apply only when the column exists, and checks
 on a column missing from the contract are left to the schema check that reports it.
 
-Add a mart: declare a ``TableSpec`` in ``MARTS`` below (and list it in ``social360.catalog``).
+A mart published by its yml alone (``meta: {publish: true}``) gets a default suite derived from
+its contract and tests (:func:`derived_spec`); declare a ``TableSpec`` in ``MARTS`` below for more.
 Severities and bounds come from :mod:`expectations.config`.
 """
 
@@ -349,7 +350,7 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
         columns={"interaction_id": "text", "customer_id": "integer", "channel": "text", "interaction_type": "text",
                  "direction": "text", "occurred_at": "timestamp", "sentiment_score": "number",
                  "sentiment_label": "text", "intent": "text"},
-        optional={"brand_account": "text", "source_id": "text"},
+        optional={"brand_account": "text", "source_id": "text", "post_text": "text", "post_url": "text"},
         key=("interaction_id",),
         not_null=("channel", "interaction_type", "occurred_at"),
         ranges={"sentiment_score": (-1, 1)},
@@ -402,6 +403,78 @@ def spec_for(relation: str) -> TableSpec | None:
 
         return raw_spec(table) if table in RAW_TABLES else None
     return None
+
+
+# --- a mart published by its yml alone ------------------------------------------------------------
+
+_FAMILY_OF_TYPE = {
+    "integer": "integer", "int": "integer", "int4": "integer", "int8": "integer", "bigint": "integer",
+    "smallint": "integer", "numeric": "number", "decimal": "number", "double precision": "number",
+    "float": "number", "float8": "number", "real": "number", "text": "text", "character varying": "text",
+    "varchar": "text", "timestamp with time zone": "timestamp", "timestamptz": "timestamp", "date": "date",
+    "boolean": "boolean", "bool": "boolean",
+}
+
+
+def _family(data_type: str | None) -> str | None:
+    base = (data_type or "").lower().split("(")[0].strip()
+    return _FAMILY_OF_TYPE.get(base)
+
+
+def derived_spec(name: str, nodes: dict[str, dict]) -> TableSpec | None:
+    """The default gate of a mart published by ``meta: {publish: true}`` without a hand-written
+    spec, from its yml in dbt's manifest: the contract's columns and types, a key from its
+    ``unique`` test (or primary-key/unique constraint), its ``not_null`` tests and constraints, its
+    ``accepted_values`` tests, ``accepted_range`` tests as ranges, a volume bound against its
+    last published version, and no customer contacts in its text."""
+    model_id, model = next(((i, n) for i, n in nodes.items()
+                            if n.get("resource_type") == "model" and n.get("name") == name), (None, None))
+    if model is None:
+        return None
+    columns, uniques, not_null = {}, [], []
+    labels: dict[str, tuple[str, ...]] = {}
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    for column, info in (model.get("columns") or {}).items():
+        if family := _family(info.get("data_type")):
+            columns[column] = family
+        for constraint in info.get("constraints") or []:
+            kind = constraint.get("type")
+            if kind in ("primary_key", "unique"):
+                uniques.append(column)
+            if kind in ("primary_key", "not_null"):
+                not_null.append(column)
+    for test in nodes.values():
+        if test.get("resource_type") != "test" or test.get("attached_node") != model_id:
+            continue
+        meta = test.get("test_metadata") or {}
+        kwargs, column = meta.get("kwargs") or {}, test.get("column_name") or (meta.get("kwargs") or {}).get("column_name")
+        if not column or (test.get("config") or {}).get("severity", "error").lower() != "error":
+            continue
+        if meta.get("name") == "unique":
+            uniques.append(column)
+        elif meta.get("name") == "not_null":
+            not_null.append(column)
+        elif meta.get("name") == "accepted_values" and kwargs.get("values"):
+            labels[column] = tuple(str(v) for v in kwargs["values"])
+        elif meta.get("name") == "accepted_range":
+            ranges[column] = (kwargs.get("min_value"), kwargs.get("max_value"))
+    uniques = list(dict.fromkeys(uniques))
+    return TableSpec(
+        name, "mart", columns=columns,
+        key=tuple(uniques[:1]), grain=tuple(uniques[1:2]),
+        not_null=tuple(c for c in dict.fromkeys(not_null) if c not in uniques[:1]),
+        labels=labels, ranges=ranges, volume=True, pii_free=True,
+    )
+
+
+def mart_spec(name: str) -> TableSpec | None:
+    """The spec of a published mart: hand-written in ``MARTS``, else derived from its yml."""
+    if name in MARTS:
+        return MARTS[name]
+    from social360.catalog import manifest_nodes
+
+    nodes = manifest_nodes()
+    return derived_spec(name, nodes) if nodes else None
 
 
 def _suite_builder(name: str) -> Callable[[SuiteContext], list]:

@@ -35,6 +35,7 @@ REQUIRED = {"id": (str, int), "created_at": (str,), "author_id": (str, int), "is
 OPTIONAL = {
     "in_reply_to_id": (str, int), "thread_id": (str, int), "author_handle": (str,), "author_name": (str,),
     "author_followers": (int,), "brand_account": (str,), "updated_at": (str,), "deleted": (bool,), "lang": (str,),
+    "url": (str,),
 }
 
 

@@ -240,10 +240,12 @@ def evaluate_identity() -> None:
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dbt(ctx: typer.Context) -> None:
-    """Run a dbt command against the warehouse (e.g. `social360 dbt docs generate`)."""
+    """Run a dbt command against the warehouse (e.g. `social360 dbt docs generate`). Published marts
+    the command does not select are read from `marts` (dbt's --defer to the published state), so
+    `social360 dbt build --select my_model` builds a model that refs them."""
     from social360 import dbt_runner
 
-    result = dbt_runner.invoke(list(ctx.args))
+    result = dbt_runner.invoke(dbt_runner.deferring_to_published(list(ctx.args)))
     raise typer.Exit(0 if result.success else 1)
 
 

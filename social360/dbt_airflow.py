@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from social360 import config
-from social360.catalog import PUBLISHED_MARTS
+from social360.catalog import published_marts
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,14 @@ def manifest_path() -> Path:
 
 
 def _project_files() -> list[Path]:
-    root = config.DBT_PROJECT_DIR
+    """The dbt project's files, and those of the extra models folder (``SOCIAL360_DBT_EXTRA_MODELS``)."""
+    from social360 import dbt_runner
+
     files = []
-    for path in root.rglob("*"):
-        if path.is_file() and path.suffix in _PROJECT_SUFFIXES and not _IGNORED_DIRS & set(path.relative_to(root).parts):
-            files.append(path)
+    for root in (config.DBT_PROJECT_DIR, *dbt_runner.extra_model_paths()):
+        for path in root.rglob("*"):
+            if path.is_file() and path.suffix in _PROJECT_SUFFIXES and not _IGNORED_DIRS & set(path.relative_to(root).parts):
+                files.append(path)
     return files
 
 
@@ -338,7 +341,7 @@ def _operators(task_or_group: Any) -> list[Any]:
 def _mart_tasks_from_cosmos(group: Any) -> dict[str, MartDbtTasks]:
     nodes = group.dbt_graph.filtered_nodes
     tasks: dict[str, MartDbtTasks] = {}
-    for mart in PUBLISHED_MARTS:
+    for mart in published_marts(manifest_path()):
         model_id = next((uid for uid, n in nodes.items() if n.resource_type.value == "model" and n.name == mart), None)
         if model_id is None or model_id not in group.tasks_map:
             tasks[mart] = MartDbtTasks()
@@ -411,7 +414,7 @@ def dbt_task_group(group_id: str = GROUP_ID) -> tuple[Any, dict[str, MartDbtTask
         log.warning("no dbt manifest at %s (run `social360 setup`); one dbt build task instead of one per node", manifest)
     group = build_task_group(group_id)
     only = f"{group_id}.{BUILD_TASK_ID}"
-    return group, {mart: MartDbtTasks(own=[only], upstream=[only]) for mart in PUBLISHED_MARTS}
+    return group, {mart: MartDbtTasks(own=[only], upstream=[only]) for mart in published_marts()}
 
 
 def _tune_cosmos_tasks(group: Any) -> None:

@@ -42,6 +42,19 @@ def docs_path() -> Path:
     return config.subdir("dbt", "docs")
 
 
+# a folder of dbt_project/ (relative to it) that dbt_project.yml adds to its model-paths
+EXTRA_MODELS_ENV = "SOCIAL360_DBT_EXTRA_MODELS"
+# the commands that resolve refs: ``social360 dbt`` defers their unselected published marts to ``marts``
+DEFERRING_COMMANDS = {"build", "run", "test", "compile", "show", "seed", "snapshot", "ls", "list"}
+
+
+def extra_model_paths() -> list[Path]:
+    """The extra models folder (``SOCIAL360_DBT_EXTRA_MODELS``, under ``dbt_project/``), if any."""
+    value = os.environ.get(EXTRA_MODELS_ENV)
+    path = config.DBT_PROJECT_DIR / value if value else None
+    return [path] if path is not None and path.is_dir() else []
+
+
 def base_args(target: Path | None = None) -> list[str]:
     return [
         "--project-dir", str(config.DBT_PROJECT_DIR),
@@ -170,3 +183,25 @@ def generate_docs(*, url: str | None = None) -> Path:
     if not result.success:
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
     return target / "static_index.html"
+
+
+def published_state(url: str | None = None) -> Path:
+    """A manifest of the project as published: each model with ``meta.publish`` in ``marts``, where
+    the publisher moved it (``dbt parse`` with var ``published_state``), for ``--defer --state``."""
+    state = config.subdir("dbt", "published-state")
+    result = invoke(["parse"], url=url, vars={"published_state": True}, target=state)
+    if not result.success:
+        raise RuntimeError(f"dbt parse of the published state failed: {result.exception}")
+    return state
+
+
+def deferring_to_published(args: list[str], url: str | None = None) -> list[str]:
+    """``args`` of a dbt command, deferring every published mart it does not select to ``marts``
+    (``--defer --favor-state --state`` the published state): ``dbt build --select my_model`` of a
+    model that refs ``fct_interactions`` reads ``marts.fct_interactions``, the validated version,
+    not a candidate that was moved into ``marts`` or that its gate blocked. Unchanged when the
+    command resolves no refs or the caller chose a state."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in DEFERRING_COMMANDS or {"--state", "--defer", "--no-defer", "--defer-state"} & set(args):
+        return list(args)
+    return [*args, "--defer", "--favor-state", "--state", str(published_state(url))]

@@ -17,7 +17,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from social360.alerts import on_task_failure, send
-from social360.catalog import CRM_RAW_TABLES, PUBLISHED_MARTS, SOCIAL_RAW_TABLES
+from social360.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 WAREHOUSE_CONN_ID = "warehouse"
@@ -36,7 +36,14 @@ def mart_asset(mart: str) -> Asset:
 
 RAW_SOCIAL_ASSETS = [raw_asset(t) for t in SOCIAL_RAW_TABLES]
 RAW_CRM_ASSETS = [raw_asset(t) for t in CRM_RAW_TABLES]
-MART_ASSETS = {mart: mart_asset(mart) for mart in PUBLISHED_MARTS}
+
+
+def mart_assets() -> dict[str, Asset]:
+    """The asset of each published mart (``meta.publish`` in the manifest the dbt tasks are rendered
+    from), read when a DAG is parsed."""
+    from social360.dbt_airflow import manifest_path
+
+    return {mart: mart_asset(mart) for mart in published_marts(manifest_path())}
 
 
 # --- pools: one per external system, so parallel tasks share its rate limit --------------------

@@ -9,7 +9,7 @@ import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from social360.catalog import PUBLISHED_MARTS
+from social360.catalog import published_marts
 from social360.config import LOOKBACK_MINUTES
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def blocked_marts(run_id: str) -> dict[str, str]:
         ).fetchall()
     outcomes = {mart: (published, reason) for mart, published, reason in rows}
     blocked = {}
-    for mart in PUBLISHED_MARTS:
+    for mart in published_marts():
         published, reason = outcomes.get(mart, (False, f"{mart}: no outcome recorded (its gate or publish task failed)"))
         if not published:
             blocked[mart] = reason
@@ -236,7 +236,7 @@ def run_all_local(run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
     with build_lock.held(build_lock.holder_of("run_all_local", run_id)):
         report["enrich"] = enrich()
         summary = build_models(as_of=as_of)
-        for mart in PUBLISHED_MARTS:
+        for mart in published_marts():
             try:
                 gate(mart, summary, run_id)
                 publish_mart(mart, run_id)

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import sql
 
 from social360 import db, warehouse
-from social360.catalog import PUBLISHED_MARTS, RAW_TABLES
+from social360.catalog import RAW_TABLES, published_marts
 
 
 def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
@@ -37,7 +37,7 @@ def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
             )
         }
     status = {}
-    for mart in dict.fromkeys([*PUBLISHED_MARTS, *published, *gates]):
+    for mart in dict.fromkeys([*published_marts(), *published, *gates]):
         version, published_at, rows, published_run = published.get(mart, (None, None, None, None))
         passed, checked_at, failures, run_id, docs_url, evaluated = gates.get(mart, (None, None, [], None, None, None))
         last_published, last_reason, last_at = refused.get(mart, (True, None, None))
@@ -65,7 +65,7 @@ def table_counts(url: str | None = None) -> dict[str, int | None]:
     with db.connect(url) as conn:
         for table in RAW_TABLES:
             counts[f"raw.{table}"] = db.count_rows(conn, "raw", table)
-        for mart in PUBLISHED_MARTS:
+        for mart in published_marts():
             counts[f"marts.{mart}"] = (
                 db.count_rows(conn, db.PUBLISHED_SCHEMA, mart) if db.table_exists(conn, db.PUBLISHED_SCHEMA, mart) else None
             )

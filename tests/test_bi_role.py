@@ -11,6 +11,7 @@ import pytest
 from psycopg import sql
 
 from social360 import pipeline, publish, warehouse
+from social360.catalog import PUBLISHED_MARTS
 from tests.demo_data import NOW, load_demo
 
 SYSTEM = ("pg_catalog", "information_schema")
@@ -34,7 +35,7 @@ def built(module_databases):
     pipeline.enrich()
     summary = pipeline.build_models(as_of=NOW.isoformat())
     assert summary["success"], summary
-    for mart in pipeline.PUBLISHED_MARTS:
+    for mart in PUBLISHED_MARTS:
         publish.publish(mart, run_id="bi")
     with psycopg.connect(module_databases.warehouse_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE marts_candidate.mart_sentiment AS TABLE marts.mart_sentiment")
@@ -85,7 +86,7 @@ def test_bi_reader_selects_every_mart_and_nothing_else(built):
     assert {s for s, _ in outside} >= {"raw", "enrichment", "audit", "staging", "intermediate", "marts_candidate",
                                        "retired"}
     marts = _tables(url, outside_marts=False)
-    assert {t for _, t in marts} >= set(pipeline.PUBLISHED_MARTS)
+    assert {t for _, t in marts} >= set(PUBLISHED_MARTS)
     with psycopg.connect(_bi(built), autocommit=True) as conn:
         for schema, table in marts:
             conn.execute(sql.SQL("SELECT * FROM {}.{} LIMIT 1").format(sql.Identifier(schema), sql.Identifier(table)))

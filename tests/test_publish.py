@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from social360 import pipeline, publish, warehouse
+from social360.catalog import PUBLISHED_MARTS
 from social360.summary import published_status
 from tests.demo_data import NOW, load_demo
 
@@ -33,9 +34,9 @@ def _snapshot(url, mart):
 
 def test_first_run_publishes_every_mart(published, use_databases):
     _, report = published
-    assert report["gates"] == {m: "published" for m in pipeline.PUBLISHED_MARTS}
+    assert report["gates"] == {m: "published" for m in PUBLISHED_MARTS}
     status = published_status()
-    assert {m: s["version"] for m, s in status.items()} == {m: 1 for m in pipeline.PUBLISHED_MARTS}
+    assert {m: s["version"] for m, s in status.items()} == {m: 1 for m in PUBLISHED_MARTS}
     assert all(s["last_gate_passed"] for s in status.values())
 
 

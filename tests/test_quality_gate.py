@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from social360 import pipeline, publish
+from social360.catalog import PUBLISHED_MARTS
 from social360.summary import published_status
 from tests.demo_data import NOW, load_demo
 
@@ -102,7 +103,7 @@ def base(module_databases):
         mp.setenv(var, value)
     load_demo(seed=5, customers=60, posts=300)
     report = pipeline.run_all_local("base", as_of=AS_OF)
-    assert report["gates"] == {m: "published" for m in pipeline.PUBLISHED_MARTS}, report["gates"]
+    assert report["gates"] == {m: "published" for m in PUBLISHED_MARTS}, report["gates"]
     with psycopg.connect(module_databases.warehouse_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA pristine")
         for mart in PAIR:
@@ -473,7 +474,7 @@ def test_status_shows_versions_gate_results_failures_and_docs(base, use_database
     assert f"version {version} " in line and "last gate BLOCKED" in line and "status-run" in line
     assert "failed: unexpected_rows_count(key sentiment_key is unique) (observed: 2)" in result.output
     assert "data docs: file://" in result.output
-    for mart in pipeline.PUBLISHED_MARTS:
+    for mart in PUBLISHED_MARTS:
         assert any(l.startswith(f"{mart}: version ") for l in result.output.splitlines())
     as_json = CliRunner().invoke(app, ["status", "--json"])
     import json

@@ -8,8 +8,11 @@
     before the landing order decides: a re-read of an older version lands after a newer one.
 
     `by_landing`: the last landed version wins whatever its `source_updated_at` (a dump is the
-    source of truth for its ids: the latest import wins, see extractors/dumps.py). -#}
-{% macro latest_version(relation, partition_by='native_id', then_by=none, by_landing=false) %}
+    source of truth for its ids: the latest import wins, see extractors/dumps.py).
+
+    `needs`: columns the model's table must have to be built incrementally (see
+    is_incremental_with): a column added by a newer version of the model is filled for every row. -#}
+{% macro latest_version(relation, partition_by='native_id', then_by=none, by_landing=false, needs=[]) %}
     select *
     from (
         select
@@ -21,7 +24,7 @@
                     {% if then_by %}{{ then_by }}, {% endif %}loaded_seq desc
             ) as _version_rank
         from {{ relation }}
-        {% if is_incremental() %}
+        {% if is_incremental_with(needs) %}
         where {{ partition_by }} in (
             select {{ partition_by }}
             from {{ relation }}

@@ -45,6 +45,7 @@ class FakePost:
     post_type: int = REGULAR
     hidden: bool = False
     category_id: int = 4
+    post_url: str | None = None  # given when set, as some endpoints do ("/t/<slug>/<topic>/<number>")
 
     def as_json(self, topic_title: str) -> dict:
         reply_to = self.reply_to_post_number
@@ -81,7 +82,7 @@ class FakePost:
             "user_deleted": False,
             "edit_reason": None,
             "wiki": False,
-        }
+        } | ({"post_url": self.post_url} if self.post_url else {})
 
 
 class FakeDiscourse(FakeApi):

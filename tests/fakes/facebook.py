@@ -66,6 +66,7 @@ class FakeObject:
     updated_time: datetime | None = None
     parent_id: str | None = None  # comments: the comment replied to
     post_id: str | None = None  # comments: the post they belong to
+    permalink_url: str | None = None  # comments: given when set (posts always have one)
 
     def as_json(self, fields: set[str], objects: dict[str, "FakeObject"]) -> dict:
         full = {
@@ -77,6 +78,8 @@ class FakeObject:
         if self.post_id is None:
             full["updated_time"] = fb_time(self.updated_time or self.created_time)
             full["permalink_url"] = f"https://www.facebook.com/{self.id}"
+        elif self.permalink_url:
+            full["permalink_url"] = self.permalink_url
         if self.parent_id and self.parent_id in objects:
             parent = objects[self.parent_id]
             full["parent"] = {"id": parent.id, "created_time": fb_time(parent.created_time),

@@ -8,7 +8,7 @@
     replies, support tickets, orders. Incremental: social rows that int_social_posts rebuilt since
     this model last ran, tickets and orders changed since then (minus a lookback); deleted posts stay
     as rows flagged `is_deleted` so that a deletion replaces the row it deletes. -#}
-{%- set incremental = is_incremental_with(['source_kind', 'source_changed_at']) %}
+{%- set incremental = is_incremental_with(['source_kind', 'source_changed_at', 'post_url']) %}
 with
 
 posts as (
@@ -61,6 +61,8 @@ social as (
         posts.sentiment_score,
         posts.sentiment_label,
         posts.intent,
+        posts.post_text,
+        posts.post_url,
         posts.author_account_id,
         answered.author_account_id as answered_account_id,
         cast(null as bigint) as crm_customer_id,
@@ -87,6 +89,8 @@ support as (
         cast(null as double precision) as sentiment_score,
         cast(null as text) as sentiment_label,
         cast(null as text) as intent,
+        cast(null as text) as post_text,
+        cast(null as text) as post_url,
         cast(null as text) as author_account_id,
         cast(null as text) as answered_account_id,
         tickets.customer_id as crm_customer_id,
@@ -111,6 +115,8 @@ purchases as (
         cast(null as double precision) as sentiment_score,
         cast(null as text) as sentiment_label,
         cast(null as text) as intent,
+        cast(null as text) as post_text,
+        cast(null as text) as post_url,
         cast(null as text) as author_account_id,
         cast(null as text) as answered_account_id,
         orders.customer_id as crm_customer_id,

@@ -12,7 +12,7 @@
     The threads are picked in each staging table before anything is joined, so the work follows
     the size of the change, not of the history.
     `dbt build --full-refresh` rebuilds everything and gives the same rows. -#}
-{%- set incremental = is_incremental_with(['changed_at']) %}
+{%- set incremental = is_incremental_with(['changed_at', 'post_url']) %}
 with
 
 {% if incremental %}
@@ -115,6 +115,7 @@ x_posts as (
         tweets.conversation_id,
         tweets.created_at,
         tweets.tweet_text as post_text,
+        tweets.post_url,
         tweets.is_deleted,
         'x_tweets' as source_table,
         tweets.latest_version_id as source_native_id,
@@ -138,6 +139,7 @@ facebook_posts as (
         comments.post_id as conversation_id,
         comments.created_at,
         comments.message as post_text,
+        comments.post_url,
         comments.is_deleted,
         'facebook_comments' as source_table,
         comments.comment_id as source_native_id,
@@ -198,6 +200,7 @@ twcs_posts as (
         twcs.conversation_id,
         twcs.created_at,
         twcs.tweet_text as post_text,
+        cast(null as text) as post_url,
         twcs.is_deleted,
         'twcs_tweets' as source_table,
         twcs.tweet_id as source_native_id,
@@ -234,6 +237,7 @@ forum_posts as (
         coalesce(forum_openers.opener_post_id, 'topic-' || cast(forum.topic_id as text)) as conversation_id,
         forum.created_at,
         forum.post_text,
+        forum.post_url,
         forum.is_deleted,
         'discourse_posts' as source_table,
         forum.post_id as source_native_id,
@@ -262,6 +266,7 @@ jsonl_posts as (
         jsonl.thread_id as conversation_id,
         jsonl.created_at,
         jsonl.post_text,
+        jsonl.post_url,
         jsonl.is_deleted,
         'jsonl_posts' as source_table,
         jsonl.jsonl_post_key as source_native_id,

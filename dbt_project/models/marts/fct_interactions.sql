@@ -25,7 +25,9 @@ final as (
         interactions.source_id,
         interactions.sentiment_score,
         interactions.sentiment_label,
-        interactions.intent
+        interactions.intent,
+        {{ redact_contact_details('interactions.post_text') }} as post_text,
+        interactions.post_url
     from interactions
     left join identities as authors
         on

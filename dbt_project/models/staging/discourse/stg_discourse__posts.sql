@@ -9,7 +9,7 @@
 with
 
 source as (
-    {{ latest_version(source('discourse', 'discourse_posts')) }}
+    {{ latest_version(source('discourse', 'discourse_posts'), needs=['post_url']) }}
 ),
 
 renamed as (
@@ -39,6 +39,14 @@ renamed as (
         -- content
         coalesce(payload ->> 'raw', regexp_replace(payload ->> 'cooked', '<[^>]+>', '', 'g')) as post_text,
         {{ dbt.safe_cast("payload ->> 'version'", api.Column.translate_type("integer")) }} as post_version,
+        -- the post's URL as the API gives it (absolute, or relative to the forum), else its topic URL
+        case
+            when payload ->> 'post_url' ~ '^https?://' then payload ->> 'post_url'
+            when payload ->> 'post_url' like '/%' then rtrim(context ->> 'base_url', '/') || (payload ->> 'post_url')
+            else
+                rtrim(context ->> 'base_url', '/') || '/t/' || (payload ->> 'topic_id')
+                || '/' || (payload ->> 'post_number')
+        end as post_url,
 
         -- timestamps
         cast(payload ->> 'created_at' as timestamp with time zone) as created_at,

@@ -7,7 +7,7 @@
 with
 
 source as (
-    {{ latest_version(source('facebook', 'facebook_comments')) }}
+    {{ latest_version(source('facebook', 'facebook_comments'), needs=['post_url']) }}
 ),
 
 renamed as (
@@ -23,6 +23,7 @@ renamed as (
         context ->> 'page_name' as page_name,
         payload #>> '{from,name}' as author_name,
         payload ->> 'message' as message,
+        coalesce(payload ->> 'permalink_url', 'https://www.facebook.com/' || native_id) as post_url,
 
         -- timestamps
         {{ parse_graph_time("payload ->> 'created_time'") }} as created_at,

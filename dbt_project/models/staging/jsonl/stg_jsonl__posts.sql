@@ -8,7 +8,7 @@
 with
 
 source as (
-    {{ latest_version(source('jsonl', 'jsonl_posts'), by_landing=true) }}
+    {{ latest_version(source('jsonl', 'jsonl_posts'), by_landing=true, needs=['post_url']) }}
 ),
 
 renamed as (
@@ -30,6 +30,7 @@ renamed as (
 
         -- content
         payload ->> 'text' as post_text,
+        payload ->> 'url' as post_url,
         payload ->> 'lang' as lang,
 
         -- timestamps

@@ -10,7 +10,8 @@ source as (
     {{ latest_version(
         source('x', 'x_tweets'),
         partition_by=x_original_id(),
-        then_by="length(native_id) desc, native_id desc"
+        then_by="length(native_id) desc, native_id desc",
+        needs=['post_url']
     ) }}
 ),
 
@@ -43,6 +44,8 @@ renamed as (
 
         -- content
         {{ x_full_text() }} as tweet_text,
+        'https://x.com/' || coalesce(context #>> '{author,username}', 'i/web') || '/status/' || {{ x_original_id() }}
+            as post_url,
         payload ->> 'lang' as lang,
 
         -- timestamps
