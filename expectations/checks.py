@@ -29,9 +29,6 @@ TYPE_FAMILIES: dict[str, frozenset[str]] = {
     "boolean": frozenset({"boolean"}),
 }
 
-EMAIL_PATTERN = r"([a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+)"
-# Doubled braces: GX formats SQL checks with str.format (only {batch} is a placeholder).
-PHONE_PATTERN = r"(\+?[0-9][0-9 ().-]{{5,}}[0-9])"
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 
 
@@ -319,24 +316,39 @@ def references(column: str, target_column: str, targets: list[str], target_label
 def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, since: datetime | None = None):
     """No text value holds a CRM customer's e-mail address or phone number in clear text.
 
+    Every address-like and every number-like run of every value is looked at (the rule of
+    ``social360.contact_details``): addresses in obfuscated forms are spelled plainly and compared
+    with the customers' (lower case); separators between digits are dropped and each run of 7+
+    digits is searched for a customer's phone key (its last 10 digits), so a date next to the phone,
+    a country code or a trunk 0 hides nothing. The comparison is a hash lookup of each run's
+    substrings of the keys' lengths, not a join of every value with every customer.
+
     Row-local for a given set of customers. With ``since``, only the contacts of customers whose
     version landed after it are looked for (the check of rows validated earlier against the
     contacts known then); with none such it reads no row."""
+    from social360 import contact_details as cd
+
     if not text_columns:
         return None
     values = ", ".join(f"({quote_ident(c)}::text)" for c in text_columns)
     landed = f" AND extracted_at > {literal(since)}" if since is not None else ""
+    plain_email = (f"regexp_replace(regexp_replace(lower(m.found[1]), {literal(cd.AT)}, '@', 'g'), "
+                   f"{literal(cd.DOT)}, '.', 'g')")
+    runs = f"regexp_matches(regexp_replace(v.value, {literal(cd.BETWEEN_DIGITS)}, '', 'g'), {literal(cd.DIGIT_RUN)}, 'g')"
     query = (
-        "WITH known_emails AS (SELECT DISTINCT lower(email) AS email FROM " + customers +
-        " WHERE email IS NOT NULL" + landed + "), "
-        "known_phones AS (SELECT DISTINCT regexp_replace(phone, '[^0-9]', '', 'g') AS digits FROM " + customers +
-        " WHERE length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 7" + landed + ") "
-        "SELECT * FROM {batch} WHERE EXISTS (SELECT FROM known_emails UNION ALL SELECT FROM known_phones) "
-        "AND EXISTS (SELECT 1 FROM (VALUES " + values + ") AS v(value) "
-        "WHERE (v.value LIKE '%@%' AND (regexp_match(lower(v.value), '" + EMAIL_PATTERN + "'))[1] "
-        "IN (SELECT email FROM known_emails)) "
-        "OR regexp_replace((regexp_match(v.value, '" + PHONE_PATTERN + "'))[1], '[^0-9]', '', 'g') "
-        "IN (SELECT digits FROM known_phones))"
+        f"WITH known_emails AS (SELECT DISTINCT lower(email) AS email FROM {customers} "
+        f"WHERE email IS NOT NULL{landed}), "
+        f"known_phones AS (SELECT DISTINCT right(digits, 10) AS phone_key FROM (SELECT regexp_replace(phone, "
+        f"'[^0-9]', '', 'g') AS digits FROM {customers} WHERE phone IS NOT NULL{landed}) AS p "
+        f"WHERE length(digits) >= 7), "
+        f"key_lengths AS (SELECT DISTINCT length(phone_key) AS n FROM known_phones) "
+        f"SELECT * FROM {{batch}} WHERE EXISTS (SELECT FROM known_emails UNION ALL SELECT FROM known_phones) "
+        f"AND EXISTS (SELECT 1 FROM (VALUES {values}) AS v(value) WHERE "
+        f"EXISTS (SELECT 1 FROM regexp_matches(v.value, {literal(cd.EMAIL)}, 'gi') AS m(found) "
+        f"WHERE {plain_email} IN (SELECT email FROM known_emails)) "
+        f"OR EXISTS (SELECT 1 FROM {runs} AS r(run) CROSS JOIN key_lengths "
+        f"CROSS JOIN LATERAL generate_series(1, length(r.run[1]) - key_lengths.n + 1) AS i "
+        f"WHERE substr(r.run[1], i, key_lengths.n) IN (SELECT phone_key FROM known_phones)))"
     )
     if since is None:
         return sql_check(query, "no customer e-mail or phone in clear text", "pii", severity, rows=True)

