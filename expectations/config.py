@@ -16,6 +16,9 @@ TOML file (or put ``gate.toml`` in ``$SOCIAL360_HOME``). Example::
     [freshness.channels.forum]
     error_after_hours = 336
 
+    [data_docs]                   # validation pages kept per suite (the newest runs)
+    keep_runs = 30
+
     [severity]                    # "<table>.<check>", "<layer>.<check>" or "<check>" -> error | warning
     "mart_response_times.null_rate" = "error"
 
@@ -69,6 +72,7 @@ class GateConfig:
     freshness_per_channel: dict[str, FreshnessBound] = field(default_factory=dict)
     future_tolerance_minutes: int = 5
     severities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    data_docs_keep_runs: int = 30
 
     def volume_for(self, mart: str) -> VolumeBound:
         return self.volume_per_mart.get(mart, self.volume)
@@ -109,7 +113,7 @@ def config_path() -> Path | None:
 
 def from_mapping(data: dict[str, Any]) -> GateConfig:
     """A configuration from parsed TOML (unknown keys are rejected, so typos do not pass silently)."""
-    known = {"volume", "freshness", "future_tolerance_minutes", "severity"}
+    known = {"volume", "freshness", "future_tolerance_minutes", "severity", "data_docs"}
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown gate settings: {sorted(unknown)} (known: {sorted(known)})")
@@ -124,6 +128,9 @@ def from_mapping(data: dict[str, Any]) -> GateConfig:
         if value not in (ERROR, WARNING):
             raise ValueError(f"severity of {key!r} must be 'error' or 'warning', not {value!r}")
         severities[key] = value
+    data_docs = dict(data.get("data_docs", {}))
+    if set(data_docs) - {"keep_runs"} or int(data_docs.get("keep_runs", 1)) < 1:
+        raise ValueError(f"data_docs takes keep_runs (>= 1) only, not {data_docs}")
     return GateConfig(
         volume=volume,
         volume_per_mart={m: _volume(v, volume) for m, v in per_mart.items()},
@@ -131,6 +138,7 @@ def from_mapping(data: dict[str, Any]) -> GateConfig:
         freshness_per_channel={c: _freshness(v, freshness) for c, v in per_channel.items()},
         future_tolerance_minutes=int(data.get("future_tolerance_minutes", 5)),
         severities=severities,
+        data_docs_keep_runs=int(data_docs.get("keep_runs", 30)),
     )
 
 
