@@ -7,21 +7,12 @@ import logging
 from psycopg import sql
 
 from enrichment.scorer import Scorer
+from extractors import registry
 from social360 import db
 
 log = logging.getLogger(__name__)
 
-# How each raw social table's text is read: (raw table, SQL expression over payload). X's long
-# posts carry their full text in note_tweet (note_post in the 2026 OpenAPI spelling), like
-# dbt's macro x_full_text.
-TEXT_OF = {
-    "x_tweets": "coalesce(payload #>> '{note_tweet,text}', payload #>> '{note_post,text}', payload ->> 'text')",
-    "facebook_posts": "payload ->> 'message'",
-    "facebook_comments": "payload ->> 'message'",
-    "discourse_posts": "coalesce(payload ->> 'raw', payload ->> 'cooked')",
-    "twcs_tweets": "payload ->> 'text'",
-    "jsonl_posts": "payload ->> 'text'",
-}
+# How each raw social table's text is read is declared by its source (``text_of`` in the registry).
 
 
 def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000,
@@ -33,7 +24,7 @@ def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000
     """
     counts: dict[str, int] = {}
     with Scorer() as scorer, db.connect(warehouse_url) as conn:
-        for table, text_sql in TEXT_OF.items():
+        for table, text_sql in registry.text_of().items():
             query = sql.SQL(
                 """
                 SELECT r.native_id, r.payload_hash, {text}

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import psycopg
 from psycopg import sql
 
-from social360.db import RAW_TABLES
+from social360.catalog import raw_tables
 
 NUL = "\x00"
 NUL_REPLACEMENT = "\ufffd"
@@ -107,8 +107,8 @@ def _copy_row(record: RawRecord) -> tuple:
 
 def land(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run_id: str) -> int:
     """COPY ``records`` into ``raw.<table>``; return how many were new. Runs in the caller's transaction."""
-    if table not in RAW_TABLES:
-        raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}")
+    if table not in raw_tables():
+        raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(raw_tables())}")
     staged = f"_landing_{table}"
     conn.execute(
         sql.SQL(
@@ -150,8 +150,8 @@ def land_as_latest(conn: psycopg.Connection, table: str, records: Iterable[RawRe
     before that is no longer its id's newest becomes the newest again (its ``loaded_seq`` and
     ``extracted_at`` renewed: the row count is unchanged). Returns (new versions, renewed ones).
     Runs in the caller's transaction."""
-    if table not in RAW_TABLES:
-        raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}")
+    if table not in raw_tables():
+        raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(raw_tables())}")
     staged = sql.Identifier(f"_landing_ordered_{table}")
     conn.execute(
         sql.SQL(

@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from extractors import registry
+
 log = logging.getLogger(__name__)
 
-API_SOURCES = ("x", "facebook", "discourse")
-
-DEFAULT_BASE_URLS = {
-    "x": "https://api.x.com",
-    "facebook": "https://graph.facebook.com",
-    "discourse": None,
-}
+# the project's own API sources (the registry also holds those declared outside it)
+API_SOURCES = tuple(s.name for s in registry.of_kind("api"))
 
 
 class SourceConfigError(ValueError):
@@ -119,7 +116,7 @@ def _base_url_from_connection(conn: dict[str, Any], source: str) -> str | None:
         return str(extra["base_url"]).rstrip("/")
     host = conn.get("host")
     if not host:
-        return DEFAULT_BASE_URLS.get(source)
+        return registry.get(source).default_base_url
     if "://" in host:
         return host.rstrip("/")
     scheme = conn.get("schema") if conn.get("schema") in ("http", "https") else "https"
@@ -162,31 +159,21 @@ def _from_airflow(source: str) -> dict[str, Any] | None:
     }
 
 
-ENV_SETTINGS = {
-    # source: (secret variable, login variable, {extra key: variable})
-    "x": ("SOCIAL360_X_BEARER_TOKEN", None, {"brand_user_ids": "SOCIAL360_X_BRAND_USER_IDS"}),
-    "facebook": ("SOCIAL360_FACEBOOK_ACCESS_TOKEN", None, {"page_ids": "SOCIAL360_FACEBOOK_PAGE_IDS",
-                                                           "app_secret": "SOCIAL360_FACEBOOK_APP_SECRET"}),
-    "discourse": ("SOCIAL360_DISCOURSE_API_KEY", "SOCIAL360_DISCOURSE_API_USERNAME",
-                  {"brand_usernames": "SOCIAL360_DISCOURSE_BRAND_USERNAMES"}),
-}
-OPTIONAL_SETTINGS = ("lookback_minutes", "initial_days", "max_wait_seconds", "page_size", "api_version", "tweet_fields",
-                     "fields_parameter", "rehydrate_hours", "comment_window_days", "staff_is_brand", "min_interval_seconds", "forum_name")
-
-
 def _from_env_vars(source: str) -> SourceSettings | None:
-    secret_var, login_var, extra_vars = ENV_SETTINGS[source]
+    """Settings from the source's declared variables (``SOCIAL360_<SOURCE>_*``), if any is set."""
+    spec = registry.get(source)
     prefix = f"SOCIAL360_{source.upper()}_"
     base_url = os.environ.get(prefix + "BASE_URL")
-    secret = os.environ.get(secret_var)
+    secret = os.environ.get(spec.secret.env) if spec.secret else None
     if not (secret or base_url):
         return None
-    extra = {key: os.environ[var] for key, var in extra_vars.items() if os.environ.get(var)}
-    extra.update({key: os.environ[prefix + key.upper()] for key in OPTIONAL_SETTINGS if os.environ.get(prefix + key.upper())})
+    extra = {s.key: os.environ[s.env] for s in spec.settings if os.environ.get(s.env)}
+    extra.update({key: os.environ[prefix + key.upper()] for key in spec.optional_settings
+                  if os.environ.get(prefix + key.upper())})
     return SourceSettings(
         source=source,
-        base_url=(base_url or DEFAULT_BASE_URLS.get(source) or "").rstrip("/") or None,
-        login=os.environ.get(login_var) if login_var else None,
+        base_url=(base_url or spec.default_base_url or "").rstrip("/") or None,
+        login=os.environ.get(spec.login.env) if spec.login else None,
         secret=secret,
         extra=extra,
         origin="environment variables",
@@ -195,8 +182,9 @@ def _from_env_vars(source: str) -> SourceSettings | None:
 
 def settings(source: str) -> SourceSettings | None:
     """The settings of ``source``, or None when it is not configured anywhere."""
-    if source not in API_SOURCES:
-        raise SourceConfigError(f"unknown API source {source!r}; expected one of {', '.join(API_SOURCES)}")
+    api_sources = [s.name for s in registry.of_kind("api")]
+    if source not in api_sources:
+        raise SourceConfigError(f"unknown API source {source!r}; expected one of {', '.join(api_sources)}")
     raw = os.environ.get(connection_env_var(source))
     if raw:
         try:
@@ -222,4 +210,4 @@ def require(source: str) -> SourceSettings:
 
 def configured_api_sources() -> list[str]:
     """The API sources with settings in this environment, in a stable order."""
-    return [source for source in API_SOURCES if settings(source) is not None]
+    return [s.name for s in registry.of_kind("api") if settings(s.name) is not None]

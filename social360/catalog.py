@@ -9,16 +9,18 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SOCIAL_RAW_TABLES = (
-    "x_tweets",
-    "facebook_posts",
-    "facebook_comments",
-    "discourse_posts",
-    "twcs_tweets",
-    "jsonl_posts",
-)
+from extractors import registry
+
+# every raw table a declared source lands (extractors/<source>/__init__.py)
+SOCIAL_RAW_TABLES = registry.raw_tables()
 CRM_RAW_TABLES = ("crm_customers", "crm_orders", "crm_support_tickets")
 RAW_TABLES = SOCIAL_RAW_TABLES + CRM_RAW_TABLES
+
+
+def raw_tables() -> tuple[str, ...]:
+    """Every raw table, read from the registry when called (a source declared through
+    ``SOCIAL360_SOURCE_MODULES`` after this module was imported counts too)."""
+    return registry.raw_tables() + CRM_RAW_TABLES
 
 # The product's published marts: the models its yml marks `meta: {publish: true}`. The running
 # list is `published_marts()`, read from dbt's manifest (so a model published by its yml alone is

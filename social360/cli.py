@@ -181,7 +181,7 @@ def import_twcs(
     replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """Load a twcs CSV as channel twitter: every row, or none if any row is bad (each named)."""
-    from extractors import twcs
+    from extractors.twcs import twcs_dump as twcs
 
     _report_import(lambda run_id: twcs.import_file(file, run_id, replace=replace))
 
@@ -193,7 +193,7 @@ def import_jsonl(
     replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """Load posts from a JSON-lines file as CHANNEL: every line, or none if any line is bad (each named)."""
-    from extractors import jsonl
+    from extractors.jsonl import jsonl_dump as jsonl
 
     _report_import(lambda run_id: jsonl.import_file(file, channel, run_id, replace=replace))
 

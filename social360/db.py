@@ -19,7 +19,7 @@ from social360 import config, warehouse
 
 log = logging.getLogger(__name__)
 
-from social360.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES  # noqa: F401
+from social360.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
 
 BI_ROLE = warehouse.BI_USER
 
@@ -252,7 +252,7 @@ def migrate(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute(MIGRATION)
-        for table in RAW_TABLES:
+        for table in raw_tables():
             conn.execute(_raw_table_ddl(table))
         conn.execute(BI_GRANTS)
 

@@ -88,6 +88,7 @@ def parse_project(target: Path) -> Path:
         result = dbtRunner().invoke([
             "parse", "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
             "--target-path", str(target), "--log-path", str(dbt_runner.log_path()),
+            *(["--vars", json.dumps(source_vars)] if (source_vars := dbt_runner.source_vars()) else []),
         ])
     finally:
         for key, value in saved.items():

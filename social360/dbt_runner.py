@@ -55,6 +55,14 @@ def extra_model_paths() -> list[Path]:
     return [path] if path is not None and path.is_dir() else []
 
 
+def source_vars() -> dict[str, Any]:
+    """dbt vars the source registry sets: the post models of sources declared outside the project."""
+    from extractors import registry
+
+    extra = registry.extra_staging_models()
+    return {"extra_social_post_models": extra} if extra else {}
+
+
 def base_args(target: Path | None = None) -> list[str]:
     return [
         "--project-dir", str(config.DBT_PROJECT_DIR),
@@ -116,6 +124,7 @@ def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | No
     os.environ.update(connection_env(url))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     command = list(args) + base_args(target)
+    vars = {**source_vars(), **(vars or {})}
     if vars:
         command += ["--vars", json.dumps(vars)]
     return dbtRunner().invoke(command)

@@ -16,6 +16,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset
 
+from extractors import registry
 from social360.alerts import on_task_failure, send
 from social360.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
 
@@ -49,27 +50,10 @@ def mart_assets() -> dict[str, Asset]:
 # --- pools: one per external system, so parallel tasks share its rate limit --------------------
 
 
-@dataclass(frozen=True)
-class PoolSpec:
-    name: str
-    slots: int
-    description: str
+PoolSpec = registry.Pool
 
-    def configured_slots(self) -> int:
-        """Slots from ``SOCIAL360_POOL_<NAME>_SLOTS`` when set (a bigger API tier), else the default."""
-        value = os.environ.get(f"SOCIAL360_POOL_{self.name.upper()}_SLOTS")
-        return int(value) if value else self.slots
-
-
-POOLS = {
-    spec.name: spec
-    for spec in (
-        PoolSpec("x_api", 1, "X API v2: one app token shares per-endpoint 15-minute windows; calls run one at a time."),
-        PoolSpec("facebook_graph", 2, "Facebook Graph API: app and page usage (X-App-Usage) is shared by all calls."),
-        PoolSpec("discourse", 1, "Discourse forum API: per-IP and per-key limits; one walker at a time."),
-        PoolSpec("crm_db", 3, "CRM source database: at most this many concurrent readers."),
-    )
-}
+# one pool per API a declared source calls, and the CRM database's readers
+POOLS = {**registry.pools(), "crm_db": PoolSpec("crm_db", 3, "CRM source database: at most this many concurrent readers.")}
 
 
 @dataclass(frozen=True)
@@ -85,12 +69,10 @@ class SourceFamily:
         return [raw_asset(t) for t in self.raw_tables]
 
 
-SOURCE_FAMILIES = (
-    SourceFamily("x", "x_api", ("x_tweets",)),
-    SourceFamily("facebook", "facebook_graph", ("facebook_posts", "facebook_comments")),
-    SourceFamily("discourse", "discourse", ("discourse_posts",)),
-    # The demo feed generates X and Facebook payloads from a local database: no API, no pool.
-    SourceFamily("demo", None, ("x_tweets", "facebook_posts", "facebook_comments")),
+# every source that is extracted (not imported): its configured names ("x", "x:second_brand") map to it
+SOURCE_FAMILIES = tuple(
+    SourceFamily(source.name, source.pool.name if source.pool else None, source.raw_tables)
+    for source in registry.sources().values() if source.kind != "dump"
 )
 OTHER_FAMILY = SourceFamily("other", None, SOCIAL_RAW_TABLES)
 

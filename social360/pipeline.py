@@ -48,18 +48,16 @@ def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
     retries and with an alert; one asked to pause longer than a run may wait stops cleanly
     (what it stored is kept, the next run resumes).
     """
-    if source == "demo":
-        from extractors import demo_social
-
-        return demo_social.extract(run_id).as_dict()
-    from extractors import discourse, facebook, sources, x_api
+    from extractors import registry, sources
     from extractors.http import PausedForRateLimit, StopSource
 
-    modules = {"x": x_api, "facebook": facebook, "discourse": discourse}
-    if source not in modules:
-        raise ValueError(f"unknown social source {source!r}; expected demo or one of {', '.join(modules)}")
+    spec = registry.get(source)
+    if spec.kind == "dump":
+        raise ValueError(f"{source} is imported from files (social360 import {spec.name}), not extracted")
+    if spec.kind == "feed":
+        return spec.extract_function()(run_id).as_dict()
     try:
-        results = modules[source].extract(run_id, sources.require(source))
+        results = spec.extract_function()(run_id, sources.require(source))
     except PausedForRateLimit as exc:
         log.warning("%s paused: %s", source, exc)
         return {"source": source, "status": "paused", "message": str(exc)}

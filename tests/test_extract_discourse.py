@@ -8,7 +8,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from extractors import discourse, http
+from extractors import http
+from extractors.discourse import discourse_api as discourse
 from tests.fakes.base import FakeClock, Reply
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.harness import (client_kwargs, cursor, discourse_settings, discourse_world, latest, live, raw_rows,

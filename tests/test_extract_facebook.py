@@ -13,8 +13,9 @@ import logging
 import psycopg
 import pytest
 
-from extractors import facebook, http
-from extractors.facebook import FacebookDialect, usage
+from extractors import http
+from extractors.facebook import graph_api as facebook
+from extractors.facebook.graph_api import FacebookDialect, usage
 from tests.fakes.base import FakeClock, Reply, routes
 from tests.fakes.facebook import FakeGraphApi
 from tests.fakes.harness import BRAND_PAGE, cursor, facebook_world, latest, live, raw_rows, reset_raw, run_facebook
@@ -367,7 +368,7 @@ def test_a_page_unreadable_from_the_start_is_forbidden_not_missing(databases, fa
 def test_a_retired_version_still_extracts_and_is_flagged_with_an_alert(databases, monkeypatch, caplog):
     from datetime import date
 
-    from extractors import graph_versions
+    from extractors.facebook import graph_versions
 
     oldest = graph_versions.oldest_supported(date.today())
     fake = FakeGraphApi(FakeClock(real=True), seed=7, oldest_version=oldest).start()  # real time, like the pipeline
@@ -420,7 +421,7 @@ def test_a_supported_version_raises_no_warning(databases, fake):
 def test_the_version_table_knows_what_is_retired_on_a_date():
     from datetime import date
 
-    from extractors import graph_versions
+    from extractors.facebook import graph_versions
 
     assert graph_versions.oldest_supported(date(2026, 11, 20)) == "v21.0"
     assert graph_versions.oldest_supported(date(2026, 9, 23)) == "v20.0"

@@ -204,7 +204,10 @@ def _no_duplicates(url: str, table: str) -> None:
 
 CRASHING_CHILD = """
 import os, sys
-from extractors import discourse, facebook, landing, sources, x_api
+from extractors import landing, sources
+from extractors.discourse import discourse_api as discourse
+from extractors.facebook import graph_api as facebook
+from extractors.x import x_api
 
 def crash(*args, **kwargs):
     os._exit(17)  # die like a killed worker: no rollback, no cleanup, the connection just drops

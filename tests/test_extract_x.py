@@ -273,7 +273,7 @@ def test_more_than_100_brand_accounts_are_looked_up_100_at_a_time(databases, fak
 @pytest.mark.parametrize("size, ok", [("4", False), ("5", True), ("100", True), ("101", False), ("ten", False),
                                       ("50.5", False)])
 def test_page_size_must_be_what_max_results_accepts(size, ok):
-    from extractors import x_api
+    from extractors.x import x_api
     from extractors.sources import SourceConfigError, SourceSettings
 
     settings = SourceSettings("x", secret="t", extra={"brand_user_ids": "1", "page_size": size})
@@ -314,7 +314,7 @@ def test_the_post_spelling_is_requested_when_configured_and_read_in_responses(da
 
 
 def test_fields_parameter_is_checked():
-    from extractors import x_api
+    from extractors.x import x_api
     from extractors.sources import SourceConfigError, SourceSettings
 
     with pytest.raises(SourceConfigError, match="fields_parameter"):

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from extractors import jsonl, twcs
+from extractors.jsonl import jsonl_dump as jsonl
+from extractors.twcs import twcs_dump as twcs
 from extractors.dumps import DumpImportError
 from social360.cli import app
 from tests.conftest import run_dag

@@ -13,7 +13,9 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from extractors import jsonl, timestamps, twcs
+from extractors import timestamps
+from extractors.jsonl import jsonl_dump as jsonl
+from extractors.twcs import twcs_dump as twcs
 from extractors.dumps import DumpImportError
 from social360 import dbt_runner
 from social360.cli import app

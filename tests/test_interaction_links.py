@@ -9,7 +9,7 @@ import json
 import psycopg
 import pytest
 
-from extractors import jsonl
+from extractors.jsonl import jsonl_dump as jsonl
 from social360 import dbt_runner
 from tests.fakes.base import FakeClock
 from tests.fakes.discourse import FakeDiscourse

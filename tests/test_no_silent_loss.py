@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from extractors import jsonl
+from extractors.jsonl import jsonl_dump as jsonl
 from tests.demo_data import load_demo
 
 

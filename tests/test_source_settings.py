@@ -65,7 +65,7 @@ def test_an_airflow_connection_in_uri_form(clean_env):
     facebook = sources.require("facebook")
     assert facebook.secret == "tok" and facebook.get("api_version") == "v23.0"
     assert facebook.get_list("page_ids") == ["1", "2"]
-    assert sources.configured_api_sources() == ["facebook", "discourse"]
+    assert sources.configured_api_sources() == ["discourse", "facebook"]  # in the registry's order (by name)
 
 
 def test_plain_environment_variables(clean_env):
@@ -101,7 +101,7 @@ def test_the_dag_maps_the_configured_sources(databases, clean_env):
     clean_env.setenv("SOCIAL360_X_BEARER_TOKEN", "t")
     clean_env.setenv("SOCIAL360_X_BRAND_USER_IDS", "1")
     clean_env.setenv("SOCIAL360_DISCOURSE_BASE_URL", "https://forum.example.com")
-    assert pipeline.configured_social_sources() == ["x", "discourse"]
+    assert pipeline.configured_social_sources() == ["discourse", "x"]
     clean_env.setenv("SOCIAL360_SOURCES", "discourse")
     assert pipeline.configured_social_sources() == ["discourse"]
 

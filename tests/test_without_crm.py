@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from extractors import twcs
+from extractors.twcs import twcs_dump as twcs
 from tests.test_import_dumps import SAMPLE, _check_against_the_csv, _crm_tables, _published_response_times
 
 AS_OF = "2017-11-01T00:00:00+00:00"

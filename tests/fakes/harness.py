@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import psycopg
 
-from extractors import discourse, facebook, x_api
+from extractors.discourse import discourse_api as discourse
+from extractors.facebook import graph_api as facebook
+from extractors.x import x_api
 from extractors.sources import SourceSettings
 from tests.fakes.base import FakeClock
 from tests.fakes.discourse import FakeDiscourse

@@ -19,7 +19,7 @@ Pacing reads ``X-App-Usage`` / ``X-Business-Use-Case-Usage`` (pause at 85 % and 
 ``estimated_time_to_regain_access`` minutes); throttle codes 4, 17, 32, 341, 613, 800xx wait and
 retry; 190 (token) stops the source with an alert. With an app secret configured every call
 carries ``appsecret_proof``. A pinned version that Graph has retired (it then answers with its
-oldest version, silently) is recorded as a warning and alerted (see :mod:`extractors.graph_versions`).
+oldest version, silently) is recorded as a warning and alerted (see :mod:`extractors.facebook.graph_versions`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from typing import Any, Iterator
 
 import httpx
 
-from extractors import graph_versions, http, timestamps
+from extractors import http, timestamps
+from extractors.facebook import graph_versions
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.sources import SourceConfigError, SourceSettings
