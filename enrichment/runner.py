@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000,
                     workers: int | None = None) -> dict[str, int]:
-    """Score the latest version of every post not yet scored by this scorer version.
+    """Score every landed version of every post that this scorer version has not scored yet.
+
+    Every version, not a "latest" one: which version of a post is current is decided once, in dbt
+    staging (``latest_version``), which then finds the score of whichever version it chose.
 
     Posts are read in batches of ``batch_size`` and scored with the batch path
     (``Scorer.score_many``: a process pool over ``workers`` cores for large batches).
@@ -28,10 +31,7 @@ def score_new_posts(*, warehouse_url: str | None = None, batch_size: int = 20000
             query = sql.SQL(
                 """
                 SELECT r.native_id, r.payload_hash, {text}
-                FROM (
-                    SELECT DISTINCT ON (native_id) native_id, payload_hash, payload, is_deleted
-                    FROM raw.{table} ORDER BY native_id, loaded_seq DESC
-                ) AS r
+                FROM raw.{table} AS r
                 WHERE NOT r.is_deleted AND NOT EXISTS (
                     SELECT 1 FROM enrichment.post_scores s
                     WHERE s.source_table = %(table)s AND s.native_id = r.native_id

@@ -18,6 +18,8 @@ from enrichment.sentiment import SentimentModel
 
 log = logging.getLogger(__name__)
 
+CHUNK = 2_000  # texts per pool job: a few large messages cross processes, not one per post
+
 # Bump whenever the lexicons, the rules or the band change: posts are re-scored per version.
 SCORER_VERSION = "vader-care-1.0"
 # Batches at least this large are scored by a process pool when the machine has several cores.
@@ -75,7 +77,8 @@ class Scorer:
         workers = workers if workers is not None else (os.cpu_count() or 1)
         if workers > 1 and len(texts) >= PARALLEL_FROM:
             try:
-                return self._pool_of(workers).score_texts(texts)
+                chunks = (list(texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK))
+                return [score for chunk in self._pool_of(workers).map(_score_chunk, chunks) for score in chunk]
             except (BrokenProcessPool, OSError) as exc:  # no processes to be had: score here instead
                 log.warning("process pool unavailable (%s); scoring %d posts in this process", exc, len(texts))
                 self.close()
@@ -122,3 +125,8 @@ class Scorer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _score_chunk(scorer: Scorer, texts: list[str]) -> list[Score]:
+    """A pool job: one chunk of texts scored by a worker's scorer."""
+    return [scorer.score(text) for text in texts]

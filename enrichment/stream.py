@@ -42,6 +42,11 @@ def score_lines(scorer: Scorer, lines: list[str], first_number: int) -> tuple[st
     return ("\n".join(out) + "\n" if out else ""), len(out)
 
 
+def _score_batch(scorer: Scorer, batch: tuple[int, list[str]]) -> tuple[str, int]:
+    """A pool job: one (first line number, lines) batch."""
+    return score_lines(scorer, batch[1], batch[0])
+
+
 def _batches(source: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
     number = 1
     while batch := list(islice(source, size)):
@@ -75,7 +80,7 @@ def score_stream(source: IO[str], sink: IO[str], *, scorer: Scorer | None = None
 
         pool = ScoringPool(workers, scorer=scorer)
         try:
-            for text, count in pool.score_line_batches(_chain(first, second, batches)):
+            for text, count in pool.map(_score_batch, _chain(first, second, batches)):
                 sink.write(text)
                 written += count
         finally:

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import pytest
 
@@ -96,11 +97,11 @@ def test_score_many_falls_back_to_this_process_when_the_pool_breaks(monkeypatch,
 
     from enrichment.parallel import ScoringPool
 
-    def broken(self, texts):
+    def broken(self, function, payloads):
         raise BrokenProcessPool("a worker died")
 
     monkeypatch.setattr(scorer_module, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(ScoringPool, "score_texts", broken)
+    monkeypatch.setattr(ScoringPool, "map", broken)
     texts = [f"still waiting for order {i}" for i in range(50)]
     with Scorer(cache_size=0) as fallback:
         scores = fallback.score_many(texts, workers=2)
@@ -218,3 +219,30 @@ def test_runner_rescores_everything_for_a_new_scorer_version_with_the_batch_path
         assert old == new  # same model, same result: only the version differs
     assert stored[("0", "test-next")][2] == "es"
     assert stored[("2", "test-next")][:2] == ["negative", "complaint"]
+
+
+def test_the_version_staging_chooses_has_a_score_whatever_landed_last(databases):
+    """Two versions of one post read out of order: the newer (10:05) lands first, the older one
+    again later. Staging keeps the newer (latest source_updated_at); the score it joins must exist,
+    although the older version landed last."""
+    import psycopg
+
+    from social360 import dbt_runner
+
+    def version(text: str, minute: int) -> RawRecord:
+        payload = {"id": "100", "text": text, "author_id": "u1", "created_at": "2026-11-20T10:00:00.000Z",
+                   "edit_history_tweet_ids": ["100"]}
+        return RawRecord("100", payload, source_updated_at=datetime(2026, 11, 20, 10, minute, tzinfo=timezone.utc),
+                         context={"brand_user_id": "b1", "brand_username": "acme"})
+
+    with db.connect() as conn:
+        land(conn, "x_tweets", [version("this is awful, still no parcel and no answer", 5)], "r1")
+        land(conn, "x_tweets", [version("late parcel, thanks", 0)], "r2")
+        conn.commit()
+    score_new_posts()
+    result = dbt_runner.build(["+int_social_posts"])
+    assert result.success, result.summary()
+    with psycopg.connect(databases.warehouse_url) as conn:
+        [(text, label)] = conn.execute("SELECT post_text, sentiment_label FROM intermediate.int_social_posts "
+                                       "WHERE channel = 'twitter'").fetchall()
+    assert (text, label) == ("this is awful, still no parcel and no answer", "negative")
