@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 
 from extractors import http
 from tests.conftest import create_databases
-from tests.fakes.base import FakeClock
-from tests.fakes.discourse import FakeDiscourse
-from tests.fakes.facebook import FakeGraphApi
+from tests.fakes.fake_api import FakeClock
+from tests.sources.discourse.fake_discourse import FakeDiscourse
+from tests.sources.facebook.fake_graph_api import FakeGraphApi
 from tests.fakes.harness import (BRAND_PAGE, BRAND_X, X_VERSIONS, cursor, discourse_world, facebook_world, latest,
                                  reset_raw, run_discourse, run_facebook, run_x, x_world)
-from tests.fakes.x_api import FakeXApi
+from tests.sources.x.fake_x_api import FakeXApi
 
 COMMON = ["throttle", "server_error", "timeout", "truncated", "token_expired", "insert", "delete", "edit"]
 # a stop (expired token) is drawn as often as a clean answer, so runs that die midway are common

@@ -19,8 +19,8 @@ from extractors.twcs import twcs_dump as twcs
 from extractors.dumps import DumpImportError
 from social360.cli import app
 from tests.conftest import run_dag
-from tests.fakes.base import FakeClock
-from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.fake_api import FakeClock
+from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.fakes.harness import live, raw_rows, run_discourse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "twcs_sample.csv"

@@ -279,9 +279,9 @@ def _rejections(url: str) -> list[str]:
 
 
 def test_x_rejects_a_tweet_dated_outside_the_window_and_records_it(databases):
-    from tests.fakes.base import FakeClock
+    from tests.fakes.fake_api import FakeClock
     from tests.fakes.harness import BRAND_X, raw_rows, run_x, x_world
-    from tests.fakes.x_api import FakeXApi
+    from tests.sources.x.fake_x_api import FakeXApi
 
     fake = FakeXApi(FakeClock(), seed=3).start()
     try:
@@ -298,8 +298,8 @@ def test_x_rejects_a_tweet_dated_outside_the_window_and_records_it(databases):
 
 
 def test_facebook_rejects_a_post_dated_outside_the_window_and_records_it(databases):
-    from tests.fakes.base import FakeClock
-    from tests.fakes.facebook import FakeGraphApi
+    from tests.fakes.fake_api import FakeClock
+    from tests.sources.facebook.fake_graph_api import FakeGraphApi
     from tests.fakes.harness import BRAND_PAGE, facebook_world, raw_rows, run_facebook
 
     fake = FakeGraphApi(FakeClock(), seed=3).start()
@@ -315,8 +315,8 @@ def test_facebook_rejects_a_post_dated_outside_the_window_and_records_it(databas
 
 
 def test_discourse_rejects_a_post_dated_outside_the_window_and_records_it(databases):
-    from tests.fakes.base import FakeClock
-    from tests.fakes.discourse import FakeDiscourse
+    from tests.fakes.fake_api import FakeClock
+    from tests.sources.discourse.fake_discourse import FakeDiscourse
     from tests.fakes.harness import discourse_world, raw_rows, run_discourse
 
     fake = FakeDiscourse(FakeClock(), seed=3).start()

@@ -10,9 +10,9 @@ import pytest
 
 from extractors import http, sources
 from social360 import pipeline
-from tests.fakes.base import FakeClock
+from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, x_world
-from tests.fakes.x_api import FakeXApi
+from tests.sources.x.fake_x_api import FakeXApi
 
 ALL_VARS = [sources.connection_env_var(s) for s in sources.API_SOURCES] + [
     "SOCIAL360_X_BEARER_TOKEN", "SOCIAL360_X_BRAND_USER_IDS", "SOCIAL360_X_BASE_URL",

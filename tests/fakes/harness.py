@@ -12,10 +12,10 @@ from extractors.discourse import discourse_api as discourse
 from extractors.facebook import graph_api as facebook
 from extractors.x import x_api
 from extractors.sources import SourceSettings
-from tests.fakes.base import FakeClock
-from tests.fakes.discourse import FakeDiscourse
-from tests.fakes.facebook import FakeGraphApi
-from tests.fakes.x_api import FakeXApi
+from tests.fakes.fake_api import FakeClock
+from tests.sources.discourse.fake_discourse import FakeDiscourse
+from tests.sources.facebook.fake_graph_api import FakeGraphApi
+from tests.sources.x.fake_x_api import FakeXApi
 
 BRAND_X = "100"
 BRAND_PAGE = "500"

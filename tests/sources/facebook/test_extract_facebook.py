@@ -16,8 +16,8 @@ import pytest
 from extractors import http
 from extractors.facebook import graph_api as facebook
 from extractors.facebook.graph_api import FacebookDialect, usage
-from tests.fakes.base import FakeClock, Reply, routes
-from tests.fakes.facebook import FakeGraphApi
+from tests.fakes.fake_api import FakeClock, Reply, routes
+from tests.sources.facebook.fake_graph_api import FakeGraphApi
 from tests.fakes.harness import BRAND_PAGE, cursor, facebook_world, latest, live, raw_rows, reset_raw, run_facebook
 
 
@@ -87,7 +87,7 @@ def test_throttle_codes_pause_for_the_time_the_headers_give(databases, fake, cod
 
     def throttle(fault, request):
         if fault == "throttle":
-            from tests.fakes.facebook import graph_error
+            from tests.sources.facebook.fake_graph_api import graph_error
 
             return Reply(400, graph_error(code, f"(#{code}) limit reached"), headers=fake._usage_headers(100, 7))
         return original(fault, request)
@@ -220,7 +220,7 @@ def test_a_pause_longer_than_a_run_may_wait_stops_cleanly(databases, fake, monke
 
     def long_throttle(fault, request):
         if fault == "throttle":
-            from tests.fakes.facebook import graph_error
+            from tests.sources.facebook.fake_graph_api import graph_error
 
             return Reply(400, graph_error(80001, "(#80001) too many calls"), headers=fake._usage_headers(100, 60))
         return original(fault, request)

@@ -22,7 +22,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
+from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
 
 PROBLEMS = "https://api.x.com/2/problems/"
 DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
+from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
 
 VERSION = "v24.0"
 OLDEST_VERSION = "v21.0"  # the oldest Graph version still served on the fake's default date (2026-11-20)

@@ -14,9 +14,9 @@ import pytest
 
 from extractors import http
 from social360 import pipeline
-from tests.fakes.base import FakeClock
+from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, X_VERSIONS, cursor, latest, live, raw_rows, run_x, x_world
-from tests.fakes.x_api import FakeXApi
+from tests.sources.x.fake_x_api import FakeXApi
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 REGULAR, WHISPER = 1, 4  # Post.types
 RESTRICTED_CATEGORY = 99
 
-from tests.fakes.base import FakeApi, FakeClock, Reply, Request, routes
+from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
 
 
 def discourse_time(moment: datetime) -> str:

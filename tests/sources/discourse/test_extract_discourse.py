@@ -10,8 +10,8 @@ import pytest
 
 from extractors import http
 from extractors.discourse import discourse_api as discourse
-from tests.fakes.base import FakeClock, Reply
-from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.fake_api import FakeClock, Reply
+from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.fakes.harness import (client_kwargs, cursor, discourse_settings, discourse_world, latest, live, raw_rows,
                                  run_discourse)
 

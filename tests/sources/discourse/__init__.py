@@ -1,0 +1,1 @@
+"""Discourse: the fake forum API and the extractor's tests."""

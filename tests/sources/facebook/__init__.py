@@ -1,0 +1,1 @@
+"""Facebook: the fake Graph API and the extractor's tests."""

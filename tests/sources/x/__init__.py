@@ -1,0 +1,1 @@
+"""X: the fake X API v2 and the extractor's tests."""
