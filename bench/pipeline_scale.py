@@ -83,7 +83,8 @@ def prepare(posts: int, seed: int, hold_back: int) -> dict:
     import psycopg
 
     from social360 import config, db
-    from social360.demo import generator, runner, sources
+    from social360.demo import generator, source_databases as sources
+    from social360.demo import prepare as runner
 
     runner.reset_warehouse()
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)

@@ -90,7 +90,7 @@ def build(context: Any, site_name: str, mart: str, page_of: Any | None) -> str |
         except Exception as exc:  # pragma: no cover - depends on GX internals
             log.info("no page URL for %s (%s); linking the index", mart, exc)
     make_offline(site_dir(mart))
-    from expectations import config as gate_config
+    from expectations import gate_settings as gate_config
 
     prune(mart, keep=gate_config.load().data_docs_keep_runs)
     return url

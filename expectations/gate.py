@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from expectations import config as gate_config
+from expectations import gate_settings as gate_config
 from social360 import db, warehouse
 from social360.config import LOOKBACK_MINUTES
 

@@ -9,7 +9,7 @@ on a column missing from the contract are left to the schema check that reports 
 
 A mart published by its yml alone (``meta: {publish: true}``) gets a default suite derived from
 its contract and tests (:func:`derived_spec`); declare a ``TableSpec`` in ``MARTS`` below for more.
-Severities and bounds come from :mod:`expectations.config`.
+Severities and bounds come from :mod:`expectations.gate_settings`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Callable
 
 from expectations import checks
-from expectations.config import GateConfig
+from expectations.gate_settings import GateConfig
 
 SEGMENTS = ("consumer", "small_business", "enterprise")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")

@@ -71,7 +71,7 @@ def demo(
     run_pipeline: bool = typer.Option(True, "--run/--no-run", help="Run the DAGs after generating the sources."),
 ) -> None:
     """Generate the demo sources (CRM + social feed) and run the whole pipeline on them."""
-    from social360.demo import runner
+    from social360.demo import prepare as runner
 
     anchor = datetime.fromisoformat(now) if now else datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     info = runner.prepare_sources(seed=seed, customers=customers, posts=posts, days=days, now=anchor)

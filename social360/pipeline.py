@@ -29,8 +29,8 @@ def configured_social_sources() -> list[str]:
     explicit = os.environ.get("SOCIAL360_SOURCES")
     if explicit:
         return [s.strip() for s in explicit.split(",") if s.strip()]
-    from extractors.sources import configured_api_sources
-    from social360.demo import sources as demo_sources
+    from extractors.source_settings import configured_api_sources
+    from social360.demo import source_databases as demo_sources
 
     found: list[str] = []
     try:
@@ -48,7 +48,7 @@ def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
     retries and with an alert; one asked to pause longer than a run may wait stops cleanly
     (what it stored is kept, the next run resumes).
     """
-    from extractors import registry, sources
+    from extractors import registry, source_settings as sources
     from extractors.http import PausedForRateLimit, StopSource
 
     spec = registry.get(source)
@@ -149,7 +149,7 @@ def keeping_build_lock(dag_run: Any) -> Iterator[None]:
 
 
 def enrich() -> dict[str, int]:
-    from enrichment.runner import score_new_posts
+    from enrichment.warehouse_scoring import score_new_posts
 
     return score_new_posts()
 

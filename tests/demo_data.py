@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from social360.demo import generator, sources
+from social360.demo import generator
+from social360.demo import source_databases as sources
 
 # Recent, so freshness checks see live data; whole hour, so a test session sees one value.
 NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)

@@ -204,7 +204,7 @@ def _no_duplicates(url: str, table: str) -> None:
 
 CRASHING_CHILD = """
 import os, sys
-from extractors import landing, sources
+from extractors import landing, source_settings as sources
 from extractors.discourse import discourse_api as discourse
 from extractors.facebook import graph_api as facebook
 from extractors.x import x_api

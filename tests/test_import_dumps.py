@@ -216,7 +216,7 @@ def _expected_first_responses(path: Path) -> tuple[set[str], dict[str, pd.Timest
 
 def _crm_tables(crm_url: str) -> None:
     """The CRM exists but knows none of these (anonymised) customers."""
-    from social360.demo.sources import CRM_DDL
+    from social360.demo.source_databases import CRM_DDL
 
     with psycopg.connect(crm_url) as conn:
         conn.execute(CRM_DDL)

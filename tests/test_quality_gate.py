@@ -357,7 +357,7 @@ def test_every_row_is_validated_when_the_row_checks_changed(base, use_databases)
     """A published version validated by other row checks proves nothing about the new ones."""
     from dataclasses import replace
 
-    from expectations import config as gate_config
+    from expectations import gate_settings as gate_config
     from expectations import gate
 
     url = use_databases.warehouse_url

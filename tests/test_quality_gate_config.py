@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from expectations import config as gate_config
+from expectations import gate_settings as gate_config
 from expectations.suites import MARTS, ColumnInfo, SuiteContext, build_suite, spec_for
 from social360.catalog import PUBLISHED_MARTS, RAW_TABLES
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from enrichment import scorer as scorer_module
-from enrichment.runner import score_new_posts
+from enrichment.warehouse_scoring import score_new_posts
 from enrichment.scorer import SCORER_VERSION, Score, Scorer
 from enrichment.stream import score_stream
 from extractors.landing import RawRecord, land

@@ -111,7 +111,7 @@ class ToySite(BaseHTTPRequestHandler):
 
 
 def test_every_stage_reads_the_project_sources_from_the_registry():
-    from enrichment import runner  # noqa: F401  (its text expressions come from the registry)
+    from enrichment import warehouse_scoring  # noqa: F401  (its text expressions come from the registry)
     from social360 import catalog, orchestration
 
     declared = registry.sources()
@@ -162,7 +162,7 @@ def toy_source(tmp_path, monkeypatch, use_databases):
 
 
 def test_a_toy_source_added_through_the_registry_alone_reaches_int_social_posts(toy_source):
-    from extractors import sources
+    from extractors import source_settings as sources
     from social360 import dbt_runner, pipeline
 
     assert "toy" in registry.sources() and "toy_reviews" in registry.raw_tables()

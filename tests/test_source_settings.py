@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from extractors import http, sources
+from extractors import http, source_settings as sources
 from social360 import pipeline
 from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, x_world

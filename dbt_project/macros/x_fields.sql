@@ -1,7 +1,7 @@
 {#- X payload fields under both spellings: the v2 names (`edit_history_tweet_ids`, `referenced_tweets`,
     `note_tweet`) and the 2026 OpenAPI names (`edit_history_post_ids`, `referenced_posts`,
     `note_post`). The extractor's re-hydration query (extractors/x_api.py EDIT_CHAIN_SQL) and
-    enrichment (enrichment/runner.py TEXT_OF) read them the same way. -#}
+    enrichment (the X source's text_of, extractors/x/__init__.py) read them the same way. -#}
 
 {#- An edit chain's original id: the first id of its edit history, else the post's own id. -#}
 {% macro x_original_id(payload='payload', native_id='native_id') -%}

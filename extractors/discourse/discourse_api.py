@@ -33,7 +33,7 @@ import httpx
 from extractors import http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
-from extractors.sources import SourceConfigError, SourceSettings
+from extractors.source_settings import SourceConfigError, SourceSettings
 from social360 import db
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def _not_visible_because(post: dict) -> str | None:
 
 
 def extract(run_id: str, settings: SourceSettings, **client_kwargs) -> list[StreamResult]:
-    """Run the Discourse extractor with ``settings`` (from :mod:`extractors.sources`)."""
+    """Run the Discourse extractor with ``settings`` (from :mod:`extractors.source_settings`)."""
     config = DiscourseConfig.from_settings(settings)
     with client_for(settings, **client_kwargs) as client:
         return DiscourseExtractor(client, config).run(run_id)

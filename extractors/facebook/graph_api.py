@@ -38,7 +38,7 @@ from extractors import http, timestamps
 from extractors.facebook import graph_versions
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
-from extractors.sources import SourceConfigError, SourceSettings
+from extractors.source_settings import SourceConfigError, SourceSettings
 from social360 import db
 
 log = logging.getLogger(__name__)
@@ -370,7 +370,7 @@ class FacebookExtractor(ApiExtractor):
 
 
 def extract(run_id: str, settings: SourceSettings, **client_kwargs) -> list[StreamResult]:
-    """Run the Facebook extractor with ``settings`` (from :mod:`extractors.sources`)."""
+    """Run the Facebook extractor with ``settings`` (from :mod:`extractors.source_settings`)."""
     config = FacebookConfig.from_settings(settings)
     with client_for(settings, **client_kwargs) as client:
         return FacebookExtractor(client, config).run(run_id)

@@ -35,7 +35,7 @@ import httpx
 from extractors import http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, land_page, load_cursor
-from extractors.sources import SourceConfigError, SourceSettings
+from extractors.source_settings import SourceConfigError, SourceSettings
 from social360 import db
 
 log = logging.getLogger(__name__)
@@ -377,7 +377,7 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def extract(run_id: str, settings: SourceSettings, **client_kwargs) -> list[StreamResult]:
-    """Run the X extractor with ``settings`` (from :mod:`extractors.sources`)."""
+    """Run the X extractor with ``settings`` (from :mod:`extractors.source_settings`)."""
     config = XConfig.from_settings(settings)
     with client_for(settings, **client_kwargs) as client:
         return XExtractor(client, config).run(run_id)

@@ -79,7 +79,8 @@ def evaluate_seeds(seeds: list[int], *, customers: int = 400, posts: int = 3000,
     from datetime import datetime, timezone
 
     from social360 import dbt_runner, pipeline
-    from social360.demo import generator, runner, sources
+    from social360.demo import generator, source_databases as sources
+    from social360.demo import prepare as runner
 
     now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
     scores = {}

@@ -11,7 +11,7 @@ import psycopg
 from extractors.discourse import discourse_api as discourse
 from extractors.facebook import graph_api as facebook
 from extractors.x import x_api
-from extractors.sources import SourceSettings
+from extractors.source_settings import SourceSettings
 from tests.fakes.fake_api import FakeClock
 from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.sources.facebook.fake_graph_api import FakeGraphApi

@@ -197,7 +197,7 @@ def test_bad_content_lands_intact(databases, fake):
 
 
 def test_settings_need_a_base_url():
-    from extractors.sources import SourceConfigError, SourceSettings
+    from extractors.source_settings import SourceConfigError, SourceSettings
 
     with pytest.raises(SourceConfigError, match="base URL"):
         discourse.DiscourseConfig.from_settings(SourceSettings("discourse"))

@@ -248,7 +248,7 @@ def test_bad_content_lands_intact(databases, fake):
 
 
 def test_settings_require_pages_and_a_token():
-    from extractors.sources import SourceConfigError, SourceSettings
+    from extractors.source_settings import SourceConfigError, SourceSettings
 
     with pytest.raises(SourceConfigError, match="page_ids"):
         facebook.FacebookConfig.from_settings(SourceSettings("facebook", secret="t"))

@@ -274,7 +274,7 @@ def test_more_than_100_brand_accounts_are_looked_up_100_at_a_time(databases, fak
                                       ("50.5", False)])
 def test_page_size_must_be_what_max_results_accepts(size, ok):
     from extractors.x import x_api
-    from extractors.sources import SourceConfigError, SourceSettings
+    from extractors.source_settings import SourceConfigError, SourceSettings
 
     settings = SourceSettings("x", secret="t", extra={"brand_user_ids": "1", "page_size": size})
     if ok:
@@ -315,7 +315,7 @@ def test_the_post_spelling_is_requested_when_configured_and_read_in_responses(da
 
 def test_fields_parameter_is_checked():
     from extractors.x import x_api
-    from extractors.sources import SourceConfigError, SourceSettings
+    from extractors.source_settings import SourceConfigError, SourceSettings
 
     with pytest.raises(SourceConfigError, match="fields_parameter"):
         x_api.XConfig.from_settings(SourceSettings("x", secret="t", extra={"brand_user_ids": "1",
@@ -367,7 +367,7 @@ def test_a_poll_that_reaches_the_800_mention_limit_records_and_alerts_a_possible
 
 def test_the_post_spelling_flows_through_staging_and_the_scorer(databases):
     """Extract with the 2026 names, score with the real scorer, build staging with real dbt."""
-    from enrichment.runner import score_new_posts
+    from enrichment.warehouse_scoring import score_new_posts
     from social360 import dbt_runner
 
     fake = FakeXApi(FakeClock(), seed=3, naming="post").start()

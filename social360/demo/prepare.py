@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from social360 import db, warehouse
-from social360.demo import generator, sources
+from social360.demo import generator
+from social360.demo import source_databases as sources
 
 # Everything the pipeline derives from the sources; dropped when the demo data set is replaced.
 DERIVED_SCHEMAS = ("raw", "enrichment", "audit", "staging", "intermediate", "snapshots", "marts_candidate", "marts",
