@@ -313,15 +313,29 @@ def references(column: str, target_column: str, targets: list[str], target_label
     return sql_check(query, f"every {column} exists in {target_label}", "reference", severity, show=(column,))
 
 
-def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, since: datetime | None = None):
+def runnable(query: str, batch: str) -> str:
+    """A check's query over relation ``batch`` as PostgreSQL reads it (what GX sends, for a client
+    other than SQLAlchemy: the gate's samples)."""
+    return query.format(batch=batch).replace("\\:", ":")
+
+
+def regex_literal(pattern: str) -> str:
+    """A regular expression as a SQL literal of a GX query: braces doubled (GX's str.format) and
+    colons escaped (SQLAlchemy's ``text()`` reads ``(?:19`` as the bind parameter ``:19``)."""
+    return literal(pattern).replace(":", "\\:")
+
+
+def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, since: datetime | None = None,
+                    show: Iterable[str] = ()):
     """No text value holds a CRM customer's e-mail address or phone number in clear text.
 
     Every address-like and every number-like run of every value is looked at (the rule of
     ``social360.contact_details``): addresses in obfuscated forms are spelled plainly and compared
-    with the customers' (lower case); separators between digits are dropped and each run of 7+
-    digits is searched for a customer's phone key (its last 10 digits), so a date next to the phone,
-    a country code or a trunk 0 hides nothing. The comparison is a hash lookup of each run's
-    substrings of the keys' lengths, not a join of every value with every customer.
+    with the customers' (lower case); each phone-like run, and each run of 7+ digits once every
+    separator between digits is dropped, is a customer's phone when it ends with one of the phone's
+    keys (all its digits, its last 10) after at most 3 more digits (a country code, a trunk 0). The
+    runs' suffixes are looked up by hash, not compared with every customer. ``show``: the columns
+    a failure sample shows (the row's keys, never its text).
 
     Row-local for a given set of customers. With ``since``, only the contacts of customers whose
     version landed after it are looked for (the check of rows validated earlier against the
@@ -332,25 +346,29 @@ def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, s
         return None
     values = ", ".join(f"({quote_ident(c)}::text)" for c in text_columns)
     landed = f" AND extracted_at > {literal(since)}" if since is not None else ""
-    plain_email = (f"regexp_replace(regexp_replace(lower(m.found[1]), {literal(cd.AT)}, '@', 'g'), "
-                   f"{literal(cd.DOT)}, '.', 'g')")
-    runs = f"regexp_matches(regexp_replace(v.value, {literal(cd.BETWEEN_DIGITS)}, '', 'g'), {literal(cd.DIGIT_RUN)}, 'g')"
+    plain_email = (f"regexp_replace(regexp_replace(lower(m.found[1]), {regex_literal(cd.AT)}, '@', 'g'), "
+                   f"{regex_literal(cd.DOT)}, '.', 'g')")
+    runs = (f"SELECT regexp_replace(p.found[1], '[^0-9]', '', 'g') AS digits "
+            f"FROM regexp_matches(v.value, {regex_literal(cd.PHONE)}, 'g') AS p(found) UNION ALL "
+            f"SELECT r.found[1] FROM regexp_matches(regexp_replace(v.value, {regex_literal(cd.BETWEEN_DIGITS)}, '', 'g'), "
+            f"{regex_literal(cd.DIGIT_RUN)}, 'g') AS r(found)")
     query = (
         f"WITH known_emails AS (SELECT DISTINCT lower(email) AS email FROM {customers} "
         f"WHERE email IS NOT NULL{landed}), "
-        f"known_phones AS (SELECT DISTINCT right(digits, 10) AS phone_key FROM (SELECT regexp_replace(phone, "
-        f"'[^0-9]', '', 'g') AS digits FROM {customers} WHERE phone IS NOT NULL{landed}) AS p "
-        f"WHERE length(digits) >= 7), "
+        f"phone_digits AS (SELECT regexp_replace(phone, '[^0-9]', '', 'g') AS digits FROM {customers} "
+        f"WHERE phone IS NOT NULL{landed}), "
+        f"known_phones AS (SELECT digits AS phone_key FROM phone_digits WHERE length(digits) >= 7 "
+        f"UNION SELECT right(digits, 10) FROM phone_digits WHERE length(digits) >= 7), "
         f"key_lengths AS (SELECT DISTINCT length(phone_key) AS n FROM known_phones) "
         f"SELECT * FROM {{batch}} WHERE EXISTS (SELECT FROM known_emails UNION ALL SELECT FROM known_phones) "
         f"AND EXISTS (SELECT 1 FROM (VALUES {values}) AS v(value) WHERE "
-        f"EXISTS (SELECT 1 FROM regexp_matches(v.value, {literal(cd.EMAIL)}, 'gi') AS m(found) "
+        f"EXISTS (SELECT 1 FROM regexp_matches(v.value, {regex_literal(cd.EMAIL)}, 'gi') AS m(found) "
         f"WHERE {plain_email} IN (SELECT email FROM known_emails)) "
-        f"OR EXISTS (SELECT 1 FROM {runs} AS r(run) CROSS JOIN key_lengths "
-        f"CROSS JOIN LATERAL generate_series(1, length(r.run[1]) - key_lengths.n + 1) AS i "
-        f"WHERE substr(r.run[1], i, key_lengths.n) IN (SELECT phone_key FROM known_phones)))"
+        f"OR EXISTS (SELECT 1 FROM ({runs}) AS run CROSS JOIN key_lengths "
+        f"WHERE length(run.digits) - key_lengths.n BETWEEN 0 AND {cd.PREFIX_DIGITS} "
+        f"AND right(run.digits, key_lengths.n) IN (SELECT phone_key FROM known_phones)))"
     )
     if since is None:
-        return sql_check(query, "no customer e-mail or phone in clear text", "pii", severity, rows=True)
+        return sql_check(query, "no customer e-mail or phone in clear text", "pii", severity, show, rows=True)
     return sql_check(query, "no e-mail or phone of a customer changed since the last validation in clear text",
-                     "pii", severity)
+                     "pii", severity, show)

@@ -114,6 +114,14 @@ def sqlalchemy_url(url: str) -> str:
 # --- reading GX results ----------------------------------------------------------------------
 
 
+def _private(value: Any) -> Any:
+    """A sampled value as logged, stored and sent: JSON-able, contact details redacted."""
+    from social360.contact_details import redact
+
+    value = _jsonable(value)
+    return redact(value) if isinstance(value, str) else value
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -153,8 +161,10 @@ def _severity(config: Any) -> str:
 
 def _sample(conn: Any, target: Target, query: str, show: list[str]) -> list[list[Any]]:
     """A few of the rows a SQL check found, for the audit."""
+    from expectations import checks
+
     relation = f'"{target.schema}"."{target.table}"'
-    inner = query.format(batch=relation)
+    inner = checks.runnable(query, relation)
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in show) if show else sql.SQL("*")
     statement = sql.SQL("SELECT {} FROM ({}) AS unexpected LIMIT {}").format(
         columns, sql.SQL(inner), sql.Literal(SAMPLE_ROWS))  # type: ignore[arg-type]
@@ -177,10 +187,10 @@ def _failures(target: Target, outcome: Any, conn: Any) -> list[Failure]:
         details: dict[str, Any] = {}
         partial = (result.result or {}).get("partial_unexpected_list")
         if partial:
-            details["partial_unexpected_list"] = [_jsonable(v) for v in partial[:SAMPLE_ROWS]]
+            details["partial_unexpected_list"] = [_private(v) for v in partial[:SAMPLE_ROWS]]
         query = (config.kwargs or {}).get("unexpected_rows_query")
-        if query:
-            details["sample"] = _sample(conn, target, query, meta.get("show") or [])
+        if query and (meta.get("show") or check != "pii"):  # a privacy failure shows the rows' keys or nothing
+            details["sample"] = [[_private(v) for v in row] for row in _sample(conn, target, query, meta.get("show") or [])]
         name = _expectation_name(config)
         found.append(Failure(
             expectation=f"{target.relation}: {name}" if target.upstream else name,

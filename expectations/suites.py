@@ -158,7 +158,8 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
     if spec.freshness and ctx.has(spec.freshness.channel) and ctx.has(spec.freshness.stamp):
         out += _freshness(spec, ctx, sev("freshness"))
     if spec.pii_free and "staging.stg_crm__customers" in ctx.existing_tables:
-        pii = checks.no_customer_pii(ctx.text_columns(), "staging.stg_crm__customers", sev("pii"))
+        pii = checks.no_customer_pii(ctx.text_columns(), "staging.stg_crm__customers", sev("pii"),
+                                     show=_row_keys(spec, ctx))
         if pii is not None:
             out.append(pii)
     if spec.extra:
@@ -169,7 +170,14 @@ def build_suite(spec: TableSpec, ctx: SuiteContext) -> list:
 def contacts_landed_since(spec: TableSpec, ctx: SuiteContext, customers: str, since: datetime):
     """The privacy check of ``spec`` for the contacts of customers landed after ``since`` only
     (rows validated earlier were checked against the contacts known then)."""
-    return checks.no_customer_pii(ctx.text_columns(), customers, _sev(ctx, spec, "pii"), since=since)
+    return checks.no_customer_pii(ctx.text_columns(), customers, _sev(ctx, spec, "pii"), since=since,
+                                  show=_row_keys(spec, ctx))
+
+
+def _row_keys(spec: TableSpec, ctx: SuiteContext) -> tuple[str, ...]:
+    """The columns naming a row of ``spec`` (its key, else its grain) that the table has: what a
+    privacy failure's sample shows instead of the row and its contact details."""
+    return tuple(c for c in (spec.key or spec.grain) if ctx.has(c))
 
 
 def _freshness(spec: TableSpec, ctx: SuiteContext, severity: str) -> list:

@@ -96,7 +96,11 @@ def _smtp_send(smtp_url: str, to: list[str], subject: str, body: str) -> None:
 
 
 def send(text: str, *, details: dict[str, Any] | None = None) -> dict[str, bool]:
-    """Deliver an alert on every configured channel; returns which channels took it."""
+    """Deliver an alert on every configured channel, contact details redacted from its text and
+    details; returns which channels took it."""
+    from social360.contact_details import redact, redact_values
+
+    text, details = redact(text), redact_values(details)
     log.error("ALERT: %s%s", text, f" {json.dumps(details, default=str)}" if details else "")
     delivered = {"log": True}
     webhook = os.environ.get("SOCIAL360_ALERT_WEBHOOK")

@@ -17,6 +17,7 @@ engines read alike (bracket classes, ``(?:)``, look-ahead and fixed-width look-b
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Between two digits of one phone number (not a line break: a number on the next line is another).
 SEPARATOR = r"[ \t.()/+\-–—]"
@@ -44,6 +45,7 @@ EMAIL = rf"(?<![a-z0-9._%+-]){_LOCAL}(?:{_WORD_DOT}{_LOCAL})*{AT}{_LABEL}(?:{DOT
 # What the check compares with customers' phones: separators between digits dropped, then runs.
 BETWEEN_DIGITS = rf"(?<=[0-9]){SEPARATOR}+(?=[0-9])"
 DIGIT_RUN = r"[0-9]{7,}"
+PREFIX_DIGITS = 3
 
 EMAIL_MARK = "[email]"
 PHONE_MARK = "[phone]"
@@ -59,6 +61,17 @@ def redact(text: str) -> str:
     return _PHONE_RE.sub(PHONE_MARK, _EMAIL_RE.sub(EMAIL_MARK, text))
 
 
+def redact_values(value: Any) -> Any:
+    """``value`` with every string in it (in lists, tuples and dicts too) redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_values(v) for v in value]
+    return value
+
+
 def emails(text: str) -> list[str]:
     """Every e-mail address in ``text``, obfuscated ones spelled plainly, lower case."""
     return [normal_email(m.group(0)) for m in _EMAIL_RE.finditer(text)]
@@ -69,19 +82,22 @@ def normal_email(written: str) -> str:
     return _DOT_RE.sub(".", _AT_RE.sub("@", written.lower()))
 
 
-def phone_key(digits: str) -> str:
-    """What identifies a phone number: its last 10 digits (so ``+1 555 ...``, ``1-555-...``,
-    ``001 555 ...`` and ``(555) ...`` are one number), or all of a shorter one's."""
-    return digits[-10:]
+def phone_keys(digits: str) -> set[str]:
+    """What identifies a phone number: all its digits and its last 10 (so ``+1 555 ...``,
+    ``1-555-...``, ``001 555 ...`` and ``(555) ...`` are one number)."""
+    return {digits, digits[-10:]}
 
 
 def phone_digit_runs(text: str) -> list[str]:
-    """The digits of every run of 7+ digits once separators between digits are dropped (dates
-    included: what the check compares with customers' phones)."""
-    return re.findall(DIGIT_RUN, re.sub(BETWEEN_DIGITS, "", text))
+    """The digits of every phone-like run: the runs the redaction replaces, and the runs of 7+
+    digits once every separator between digits is dropped (dates included)."""
+    runs = [re.sub(r"[^0-9]", "", m.group(0)) for m in _PHONE_RE.finditer(text)]
+    return runs + re.findall(DIGIT_RUN, re.sub(BETWEEN_DIGITS, "", text))
 
 
 def holds_phone(text: str, digits: str) -> bool:
-    """Whether ``text`` writes the phone number whose digits are ``digits``, in any format."""
-    key = phone_key(digits)
-    return len(key) >= 7 and any(key in run for run in phone_digit_runs(text))
+    """Whether ``text`` writes the phone number whose digits are ``digits``, in any format: a run
+    ends with one of its keys, after at most ``PREFIX_DIGITS`` more (a country code, a trunk 0).
+    A long identifier that merely contains the digits is not the phone."""
+    keys = [k for k in phone_keys(digits) if len(k) >= 7]
+    return any(run.endswith(k) and len(run) - len(k) <= PREFIX_DIGITS for run in phone_digit_runs(text) for k in keys)

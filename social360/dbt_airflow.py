@@ -156,12 +156,14 @@ def _parsed_manifest() -> dict[str, Any]:
 
 
 def start_dbt_task(context: Any) -> None:
-    """``pre_execute`` of every dbt task: renew the run's build lease, forget results of an earlier
+    """``pre_execute`` of every dbt task: renew the run's build lease, hand dbt's connections the
+    key of the personal-data hashes (``social360.pii_hash``), forget results of an earlier
     command in this process, and freeze the long-lived heap so the ``gc.collect()`` cosmos runs after dbt scans only dbt's objects."""
     import gc
 
-    from social360 import build_lock
+    from social360 import build_lock, pii_hash
 
+    pii_hash.export_to_dbt()
     _reported.clear()
     dag_run = context.get("dag_run") if hasattr(context, "get") else None
     if dag_run is not None and not build_lock.renew(build_lock.holder_of(dag_run.dag_id, dag_run.run_id)):

@@ -121,7 +121,10 @@ def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | No
     """Run one dbt command in this process; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
+    from social360 import pii_hash
+
     os.environ.update(connection_env(url))
+    pii_hash.export_to_dbt()  # the key of the marts' personal-data hashes, as a session setting
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     command = list(args) + base_args(target)
     vars = {**source_vars(), **(vars or {})}

@@ -28,6 +28,17 @@ ADMIN_USER = "postgres"
 APP_USER = "social360"
 BI_USER = "bi_reader"
 SOURCE_DATABASES = (config.WAREHOUSE_DB, config.CRM_DB, config.DEMO_SOCIAL_DB)
+# Bounds of the BI role (docs/BI.md): its sessions' defaults, and connections at once.
+# temp_file_limit is superuser-only to change, so it binds; the others are defaults a session may
+# SET otherwise (PostgreSQL caps no user-settable parameter per role).
+BI_ROLE_SETTINGS = {
+    "statement_timeout": "2min",
+    "idle_in_transaction_session_timeout": "5min",
+    "idle_session_timeout": "8h",
+    "work_mem": "64MB",
+    "temp_file_limit": "2GB",
+}
+BI_CONNECTION_LIMIT = 10
 
 
 @dataclass
@@ -255,6 +266,8 @@ def _ensure_started() -> ServerState:
             _write_state(state)
         _pg_ctl(["-w", "-t", "60", "-o", f"-p {state.port}", "-l", str(pgdata / "server.log"), "start"], timeout=90)
         _wait_ready(state)
+        if not fresh:
+            _harden_bi_role(state)  # servers bootstrapped before the role had its bounds
     if fresh:
         _bootstrap_roles(state)
     return state
@@ -298,6 +311,25 @@ def _bootstrap_roles(state: ServerState) -> None:
     with psycopg.connect(_url(ADMIN_USER, state.admin_password, state.port, config.WAREHOUSE_DB), autocommit=True) as conn:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    _harden_bi_role(state)
+
+
+def bi_role_statements() -> list[str]:
+    """What bounds ``bi_reader`` on a server this project administers: CONNECT to the warehouse
+    only (PUBLIC may not connect to, or create temporary tables in, the server's own databases),
+    a connection limit, and its sessions' settings."""
+    statements = [f"REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC" for database in ("postgres", "template1")]
+    statements.append(f"ALTER ROLE {BI_USER} CONNECTION LIMIT {BI_CONNECTION_LIMIT}")
+    statements += [f"ALTER ROLE {BI_USER} SET {name} = '{value}'" for name, value in BI_ROLE_SETTINGS.items()]
+    return statements
+
+
+def _harden_bi_role(state: ServerState) -> None:
+    import psycopg
+
+    with psycopg.connect(_url(ADMIN_USER, state.admin_password, state.port, "postgres"), autocommit=True) as conn:
+        for statement in bi_role_statements():
+            conn.execute(statement)  # type: ignore[arg-type]
 
 
 def ensure_source_databases() -> None:

@@ -142,3 +142,59 @@ def test_no_customer_email_or_phone_reaches_marts_in_clear_text(built):
     found_emails = {m.lower() for v in values for m in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", v)}
     assert not found_emails & emails
     assert not {re.sub(r"\D", "", v) for v in values} & phones
+
+
+def test_bi_reader_connects_to_the_warehouse_only_and_creates_nothing_there(built):
+    for database in ("postgres", "template1"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(_bi(built, database)).close()
+    with psycopg.connect(built.warehouse_url) as conn:
+        assert not conn.execute("SELECT has_database_privilege('bi_reader', 'postgres', 'TEMPORARY')").fetchone()[0]
+
+
+def test_bi_reader_sessions_are_bounded(built):
+    """A statement timeout, idle timeouts, work_mem and temp_file_limit by default, temp_file_limit
+    beyond its reach (superuser-only), and a connection limit."""
+    with psycopg.connect(_bi(built), autocommit=True) as conn:
+        shown = {name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
+                 for name in warehouse.BI_ROLE_SETTINGS}
+        assert shown == warehouse.BI_ROLE_SETTINGS
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET temp_file_limit = '100GB'")
+        others = [psycopg.connect(_bi(built)) for _ in range(warehouse.BI_CONNECTION_LIMIT - 1)]
+        try:
+            with pytest.raises(psycopg.OperationalError, match="too many connections for role"):
+                psycopg.connect(_bi(built)).close()
+        finally:
+            for other in others:
+                other.close()
+
+
+def test_email_hash_is_keyed_and_its_key_stays_out_of_sql_and_artifacts(built):
+    """``email_hash`` is HMAC-SHA256 under the deployment's key: guessing the addresses from the
+    published names (first.last<id>@domain, as the CRM writes them) matches none of them, and the
+    key appears in no dbt artifact or log; the generated key file is mode 600."""
+    import hashlib
+    import os
+    import stat
+
+    from social360 import config, pii_hash
+    from social360.demo import phrases
+
+    with psycopg.connect(built.warehouse_url) as conn:
+        rows = conn.execute("SELECT c.email, d.email_hash, d.full_name, d.customer_id FROM marts.dim_customers d "
+                            "JOIN staging.stg_crm__customers c USING (customer_id) WHERE c.email IS NOT NULL").fetchall()
+    assert len(rows) >= 30
+    assert all(digest == pii_hash.digest(email) for email, digest, _, _ in rows)
+    published = {digest for _, digest, _, _ in rows}
+    guesses = {f"{name.replace(' ', '.')}{cid}@{domain}".lower() for _, _, name, cid in rows
+               for domain in phrases.EMAIL_DOMAINS}
+    assert {email for email, *_ in rows} <= guesses  # the guesses hold every address...
+    for unkeyed in (hashlib.md5, hashlib.sha256):  # ...yet no unkeyed hash of one is published
+        assert not {unkeyed(g.encode()).hexdigest() for g in guesses} & published
+    key = pii_hash.block_key_hex()
+    for path in config.home().joinpath("dbt").rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(errors="replace"), path
+    if not os.environ.get(pii_hash.KEY_ENV):
+        assert stat.S_IMODE(pii_hash.key_path().stat().st_mode) == 0o600

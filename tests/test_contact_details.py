@@ -152,17 +152,24 @@ def test_long_near_misses_are_redacted_in_linear_time():
 @pytest.fixture(scope="module")
 def sql_side(module_databases):
     """A connection to a warehouse database, the macro compiled by dbt over column ``t``, and the
-    pii check's query over table ``posts`` for the customers of table ``customers``."""
+    pii check's query over table ``pii.posts`` for the customers of table ``pii.customers``, as GX
+    runs it (through SQLAlchemy)."""
+    import sqlalchemy
+
+    url = module_databases.warehouse_url
     result = dbt_runner.invoke(["compile", "--quiet", "--inline", "select {{ redact_contact_details('t') }} as r"],
-                               url=module_databases.warehouse_url)
+                               url=url)
     assert result.success, result.exception
     redact_sql = result.result.results[0].node.compiled_code
-    check = checks.no_customer_pii(["post_text", "author"], "pg_temp.customers", checks.ERROR)
-    check_sql = check.unexpected_rows_query.format(batch="pg_temp.posts")
-    with psycopg.connect(module_databases.warehouse_url, autocommit=True) as conn:
-        conn.execute("CREATE TEMP TABLE customers (email text, phone text)")
-        conn.execute("CREATE TEMP TABLE posts (post_text text, author text)")
-        yield conn, redact_sql, check_sql
+    check = checks.no_customer_pii(["post_text", "author"], "pii.customers", checks.ERROR)
+    check_sql = sqlalchemy.text(check.unexpected_rows_query.format(batch="pii.posts"))
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg2://"), isolation_level="AUTOCOMMIT")
+    with psycopg.connect(url, autocommit=True) as conn, engine.connect() as gx:
+        conn.execute("CREATE SCHEMA pii")
+        conn.execute("CREATE TABLE pii.customers (email text, phone text)")
+        conn.execute("CREATE TABLE pii.posts (post_text text, author text)")
+        yield conn, redact_sql, lambda: gx.execute(sqlalchemy.text(f"SELECT count(*) FROM ({check_sql.text}) AS f")).scalar()
+    engine.dispose()
 
 
 def _redacted_in_sql(conn, redact_sql: str, text: str) -> str:
@@ -170,12 +177,12 @@ def _redacted_in_sql(conn, redact_sql: str, text: str) -> str:
     return conn.execute(f"SELECT r FROM ({over_text}) AS q", (text,)).fetchone()[0]
 
 
-def _flagged(conn, check_sql: str, texts: list[str], contacts: list[tuple[str, str]]) -> int:
-    conn.execute("TRUNCATE customers, posts")
+def _flagged(conn, count_failing, texts: list[str], contacts: list[tuple[str, str]]) -> int:
+    conn.execute("TRUNCATE pii.customers, pii.posts")
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO customers VALUES (%s, %s)", contacts)
-        cur.executemany("INSERT INTO posts VALUES (%s, 'someone')", [(t,) for t in texts])
-    return conn.execute(f"SELECT count(*) FROM ({check_sql}) AS failing").fetchone()[0]
+        cur.executemany("INSERT INTO pii.customers VALUES (%s, %s)", contacts)
+        cur.executemany("INSERT INTO pii.posts VALUES (%s, 'someone')", [(t,) for t in texts])
+    return count_failing()
 
 
 def test_the_macro_holds_the_python_patterns():
@@ -208,11 +215,15 @@ def test_the_check_finds_every_written_contact_and_none_once_redacted(sql_side, 
 
 def test_the_check_finds_a_phone_after_a_date_and_an_obfuscated_address(sql_side):
     conn, _, check_sql = sql_side
-    crm = [("jane.doe12@example.com", "+1-555-619-4517"), ("sam.lee3@example.org", "+1-555-222-3333")]
+    crm = [("jane.doe12@example.com", "+1-555-619-4517"), ("sam.lee3@example.org", "+1-555-222-3333"),
+           (None, "+44 20 7946 0958")]
     texts = ["Order ref 2024-05-01: ... Call me at +1 - 555 - 619 - 4517",
              "Order ref 2024-05-01 555 222 3333",
+             "ring 020 7946 0958 or +44 (0) 20 7946 0958",
              "write to Sam.Lee3 (at) example (dot) org",
              "jane dot doe12 at example dot com"]
     for text in texts:
         assert _flagged(conn, check_sql, [text], crm) == 1, text
     assert _flagged(conn, check_sql, ["Order ref 2024-05-01: call 555 619 4518, jane.doe1@example.com"], crm) == 0
+    # an identifier that merely contains a phone's digits (a tweet id) is not the phone
+    assert _flagged(conn, check_sql, ["https://x.com/i/status/1845556194517000001"], crm) == 0

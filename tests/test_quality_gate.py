@@ -9,6 +9,7 @@ One published base per module: the demo run through every stage once; its marts 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import psycopg
@@ -18,6 +19,7 @@ from social360 import pipeline, publish
 from social360.catalog import PUBLISHED_MARTS
 from social360.summary import published_status
 from tests.demo_data import NOW, load_demo
+from tests.test_quality_gate_alerts import webhook  # noqa: F401 - a fixture
 
 AS_OF = NOW.isoformat()
 SENTIMENT, RESPONSES = "mart_sentiment", "mart_response_times"
@@ -480,3 +482,44 @@ def test_status_shows_versions_gate_results_failures_and_docs(base, use_database
     import json
 
     assert json.loads(as_json.output)[SENTIMENT]["last_gate_passed"] is False
+
+
+def test_a_blocked_rows_contact_details_reach_no_log_alert_or_audit(base, use_databases, webhook, caplog):
+    """The row the privacy check blocks is named by its key only: its customer's phone and e-mail
+    reach neither the gate's error (what Airflow stores and alerts carry), the log, the webhook,
+    ``audit.gate_failures`` / ``gate_results`` nor the publish log, in any format."""
+    import logging
+    import re
+
+    from social360 import alerts, contact_details
+
+    url = use_databases.warehouse_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        _restore(conn, RESPONSES)
+        email, phone = conn.execute(
+            "SELECT email, phone FROM staging.stg_crm__customers WHERE phone IS NOT NULL ORDER BY customer_id LIMIT 1"
+        ).fetchone()
+        written = " - ".join(phone.split("-"))  # +1 - 555 - 619 - 4517
+        conn.execute("UPDATE marts_candidate.mart_response_times SET brand_account = %s "
+                     "WHERE post_key = (SELECT min(post_key) FROM marts_candidate.mart_response_times)",
+                     (f"Order ref 2024-05-01: call {written} or {email.replace('@', ' [at] ')}",))
+    caplog.set_level(logging.INFO)
+    with pytest.raises(pipeline.GateFailed) as blocked:
+        pipeline.gate(RESPONSES, None, "pii-sample", as_of=AS_OF)
+    alerts.on_task_failure({"run_id": "pii-sample", "exception": blocked.value})
+    assert "no customer e-mail or phone in clear text" in str(blocked.value)
+    with psycopg.connect(url) as conn:
+        audit = conn.execute(
+            "SELECT f.expectation, f.observed, f.details::text FROM audit.gate_failures f WHERE f.run_id = 'pii-sample' "
+            "UNION ALL SELECT failures::text, '', '' FROM audit.gate_results WHERE run_id = 'pii-sample' "
+            "UNION ALL SELECT reason, '', '' FROM audit.publish_log WHERE run_id = 'pii-sample'").fetchall()
+        sample = conn.execute("SELECT details FROM audit.gate_failures WHERE run_id = 'pii-sample' "
+                              "AND check_kind = 'pii'").fetchone()[0]["sample"]
+    assert sample and all(len(row) == 1 for row in sample)  # the row's key, post_key
+    copies = {"error": str(blocked.value), "log": caplog.text, "audit": json.dumps(audit),
+              "webhook": json.dumps([payload for _, payload in webhook.received])}
+    assert webhook.received
+    digits = re.sub(r"[^0-9]", "", phone)
+    for where, text in copies.items():
+        assert phone not in text and written not in text and not contact_details.holds_phone(text, digits), where
+        assert email.split("@")[0] not in text.lower(), where

@@ -15,6 +15,15 @@ REVOKE ALL ON DATABASE warehouse FROM PUBLIC;
 REVOKE ALL ON DATABASE crm FROM PUBLIC;
 REVOKE ALL ON DATABASE social_demo FROM PUBLIC;
 GRANT CONNECT ON DATABASE warehouse TO bi_reader;
+-- bi_reader's bounds, as social360.warehouse.bi_role_statements() sets them on the embedded server
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
+ALTER ROLE bi_reader CONNECTION LIMIT 10;
+ALTER ROLE bi_reader SET statement_timeout = '2min';
+ALTER ROLE bi_reader SET idle_in_transaction_session_timeout = '5min';
+ALTER ROLE bi_reader SET idle_session_timeout = '8h';
+ALTER ROLE bi_reader SET work_mem = '64MB';
+ALTER ROLE bi_reader SET temp_file_limit = '2GB';
 EOSQL
 
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname warehouse <<'EOSQL'
@@ -27,5 +36,6 @@ if [[ -n "${METABASE_DB_PASSWORD:-}" ]]; then
        -v mb_password="$METABASE_DB_PASSWORD" <<'EOSQL'
 CREATE ROLE metabase LOGIN PASSWORD :'mb_password';
 CREATE DATABASE metabase OWNER metabase;
+REVOKE ALL ON DATABASE metabase FROM PUBLIC;
 EOSQL
 fi

@@ -75,7 +75,7 @@ final as (
     select
         customers.customer_id,
         customers.full_name,
-        md5(customers.email) as email_hash,
+        {{ pii_hash('customers.email') }} as email_hash,
         customers.segment,
         customers.country,
         customers.created_at as customer_since,
