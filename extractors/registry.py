@@ -19,6 +19,7 @@ import os
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 PLUGIN_ENV = "SOCIAL360_SOURCE_MODULES"
@@ -92,10 +93,9 @@ def _declared_in(module_name: str) -> Source:
 
 @cache
 def _sources(plugins: str) -> dict[str, Source]:
-    import extractors
-
     found: dict[str, Source] = {}
-    names = [f"extractors.{info.name}" for info in pkgutil.iter_modules(extractors.__path__) if info.ispkg]
+    here = str(Path(__file__).resolve().parent)  # the extractors package, found by path, not imported here
+    names = [f"extractors.{info.name}" for info in pkgutil.iter_modules([here]) if info.ispkg]
     names += [name.strip() for name in plugins.split(",") if name.strip()]  # = plugin_modules()
     for module_name in names:
         module = importlib.import_module(module_name)

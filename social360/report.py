@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from social360 import config, db
-from social360.report_metrics import Headline, due_soon_table, headlines
+from social360.report_metrics import Headline, due_soon_table, frame as _frame, headlines
 
 REPORT_MARTS = ("mart_sentiment", "mart_response_times", "mart_response_times_daily", "mart_priority_queue",
                 "dim_customers")
@@ -31,14 +31,6 @@ class Chart:
     title: str
     figure: Any  # plotly Figure, or None when the mart has no data yet
     note: str = ""
-
-
-def _frame(conn, query: str, params: tuple = ()):
-    import pandas as pd
-
-    cursor = conn.execute(query, params)
-    columns = [c.name for c in cursor.description]
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
 
 
 def _published(conn, mart: str) -> bool:

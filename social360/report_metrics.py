@@ -114,11 +114,9 @@ def headlines(conn) -> list[Headline]:
 
 def due_soon_table(conn, within: timedelta = timedelta(hours=1), limit: int | None = 15):
     """Unanswered posts not yet breached whose SLA falls due within ``within`` of the as-of, soonest first."""
-    from social360.report import _frame
-
     if not _published(conn, "mart_priority_queue"):
         return None
-    return _frame(conn, """
+    return frame(conn, """
         SELECT to_char(sla_due_at AT TIME ZONE 'UTC', 'Mon DD HH24:MI') AS due_utc,
                round(extract(epoch FROM sla_due_at - measured_at) / 60.0) AS minutes_left,
                queue_rank AS rank, channel, post_id, coalesce(customer_name, author_handle, '-') AS customer,
@@ -126,3 +124,12 @@ def due_soon_table(conn, within: timedelta = timedelta(hours=1), limit: int | No
         FROM marts.mart_priority_queue
         WHERE NOT is_sla_breached AND sla_due_at > measured_at AND sla_due_at <= measured_at + %s
         ORDER BY sla_due_at, post_id LIMIT %s""", (within, limit))
+
+
+def frame(conn, query: str, params: tuple = ()):
+    """A query's rows as a pandas DataFrame (pandas is imported only when a report is drawn)."""
+    import pandas as pd
+
+    cursor = conn.execute(query, params)
+    columns = [c.name for c in cursor.description]
+    return pd.DataFrame(cursor.fetchall(), columns=columns)

@@ -1,0 +1,1 @@
+"""Tools for developing Social360 (not imported by the product)."""
