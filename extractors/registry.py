@@ -67,6 +67,7 @@ class Source:
     optional_settings: tuple[str, ...] = ()  # keys read from SOCIAL360_<SOURCE>_<KEY> when set
     default_base_url: str | None = None
     staging_model: str | None = None  # its stg_<source>__social_posts model (docs/ARCHITECTURE.md)
+    has_data: str | None = None  # feeds: "module:function()", true when the feed holds data to extract
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -79,8 +80,16 @@ class Source:
             raise ValueError(f"source {self.name!r}: an {self.kind} source needs an extract function")
 
     def extract_function(self) -> Callable[..., Any]:
-        module, _, function = (self.extract or "").partition(":")
-        return getattr(importlib.import_module(module), function)
+        return _function(self.extract or "")
+
+    def holds_data(self) -> bool:
+        """A feed with data to extract (an API source is configured by its settings instead)."""
+        return bool(self.has_data) and bool(_function(self.has_data)())
+
+
+def _function(reference: str) -> Callable[..., Any]:
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _declared_in(module_name: str) -> Source:

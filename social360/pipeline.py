@@ -24,20 +24,15 @@ class GateFailed(RuntimeError):
 
 def configured_social_sources() -> list[str]:
     """Social sources to extract: ``SOCIAL360_SOURCES`` (comma-separated) when set; otherwise the
-    demo feed if it has data, plus every API source (x, facebook, discourse) configured by an
+    feeds that hold data (the demo), plus every API source (x, facebook, discourse) configured by an
     Airflow connection ``social360_<source>`` or ``SOCIAL360_<SOURCE>_*`` variables."""
     explicit = os.environ.get("SOCIAL360_SOURCES")
     if explicit:
         return [s.strip() for s in explicit.split(",") if s.strip()]
+    from extractors import registry
     from extractors.source_settings import configured_api_sources
-    from social360.demo import source_databases as demo_sources
 
-    found: list[str] = []
-    try:
-        if demo_sources.current_generation():
-            found.append("demo")
-    except Exception as exc:  # the demo database may not exist on an external warehouse
-        log.info("demo source unavailable: %s", exc)
+    found = [source.name for source in registry.of_kind("feed") if source.holds_data()]
     return found + configured_api_sources()
 
 

@@ -9,4 +9,5 @@ SOURCE = Source(
     raw_tables=("x_tweets", "facebook_posts", "facebook_comments"),
     text_of={},
     extract="extractors.demo_feed.demo_feed:extract",
+    has_data="extractors.demo_feed.demo_feed:has_data",
 )

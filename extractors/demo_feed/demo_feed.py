@@ -20,6 +20,16 @@ STREAM = "events"
 TABLE_BY_TYPE = {"x_tweet": "x_tweets", "facebook_post": "facebook_posts", "facebook_comment": "facebook_comments"}
 
 
+def has_data(source_url: str | None = None) -> bool:
+    """True when the demo feed holds a generated data set (false when its database or table is
+    missing, as on an external warehouse that never ran the demo)."""
+    try:
+        with psycopg.connect(source_url or db.source_url(config.DEMO_SOCIAL_DB), connect_timeout=5) as src:
+            return src.execute("SELECT 1 FROM generation LIMIT 1").fetchone() is not None
+    except psycopg.Error:
+        return False
+
+
 def extract(run_id: str, *, page_size: int = 5000, warehouse_url: str | None = None,
             source_url: str | None = None) -> StreamResult:
     """Land every feed event after the saved cursor; return what was read and landed."""
