@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import sys
 import threading
@@ -58,7 +59,8 @@ def output_to(log_file: Path, *, verbose: bool = False, on_line: Callable[[str],
     for fd in saved:
         os.dup2(write_end, fd)
     os.close(write_end)
-    pump = threading.Thread(target=_pump, args=(read_end, log_file, saved[1] if verbose else None, on_line),
+    drained = threading.Event()
+    pump = threading.Thread(target=_pump, args=(read_end, log_file, saved[1] if verbose else None, on_line, drained),
                             name="social360-log-pump", daemon=True)
     pump.start()
     try:
@@ -67,18 +69,29 @@ def output_to(log_file: Path, *, verbose: bool = False, on_line: Callable[[str],
         sys.stdout.flush()
         sys.stderr.flush()
         for fd, original in saved.items():
-            os.dup2(original, fd)  # the pipe's last writers close: the pump reads to its end
-        pump.join(timeout=30)  # a child still holding the pipe (a daemon) must not hang the command
+            os.dup2(original, fd)
+        # Children that outlive the block (multiprocessing's resource tracker) keep the pipe open,
+        # so the pump cannot wait for its end: it stops once what was written is read.
+        drained.set()
+        pump.join(timeout=10)
         for original in saved.values():
             os.close(original)
         if not pump.is_alive():
             os.close(read_end)
 
 
-def _pump(read_end: int, log_file: Path, echo_fd: int | None, on_line: Callable[[str], Any] | None) -> None:
+def _pump(read_end: int, log_file: Path, echo_fd: int | None, on_line: Callable[[str], Any] | None,
+          drained: threading.Event) -> None:
     pending = b""
     with open(log_file, "ab") as log:
-        while chunk := os.read(read_end, 65536):
+        while True:
+            if not select.select([read_end], [], [], 0.1)[0]:
+                if drained.is_set():
+                    return
+                continue
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                return
             log.write(chunk)
             log.flush()
             if echo_fd is not None:

@@ -93,6 +93,28 @@ def test_logs_go_to_their_file_and_reach_the_terminal_only_when_verbose(tmp_path
     assert sorted(streamed) == (sorted(written) if mode == "verbose" else [])
 
 
+LINGERING_CHILD = """
+import subprocess, sys, time
+from pathlib import Path
+from social360.terminal import output_to
+
+with output_to(Path(sys.argv[1])):
+    child = subprocess.Popen(["sleep", "60"])  # inherits the redirected stdout, like multiprocessing's tracker
+    print("written before the end")
+    start = time.monotonic()
+print(f"{time.monotonic() - start:.1f}")
+child.kill()
+"""
+
+
+def test_a_child_that_outlives_the_step_neither_delays_it_nor_loses_its_log(tmp_path):
+    log = tmp_path / "step.log"
+    out = subprocess.run([sys.executable, "-c", LINGERING_CHILD, str(log)], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert float(out.stdout.strip()) < 3, "the step waited for a child it does not own"
+    assert log.read_text() == "written before the end\n"
+
+
 def test_starting_and_stopping_the_embedded_warehouse_prints_no_xdg_runtime_dir_warning():
     # a home PostgreSQL's own user can reach (pytest's tmp_path is private to root)
     home = Path(tempfile.mkdtemp(prefix="social360-test-xdg-"))
