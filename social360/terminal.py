@@ -24,6 +24,7 @@ WIDE = 200  # columns of rich output when stdout is not a terminal (a pipe, a fi
 KEEP_LOG_FOLDERS = 20
 _TASK_STARTED = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _TASK_ENDED = re.compile(r"\[DAG TEST\] end task task_id=")
+_LOG_FOLDER = re.compile(r"^\w+-\d{8}T\d+Z$")
 
 
 def console(file: IO[str] | None = None):
@@ -42,7 +43,8 @@ def log_folder(command: str) -> Path:
     logs = config.subdir("logs")
     folder = logs / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
     folder.mkdir()
-    for old in sorted((p for p in logs.iterdir() if p.is_dir()), key=lambda p: p.name.rsplit("-", 1)[-1])[:-KEEP_LOG_FOLDERS]:
+    ours = [p for p in logs.iterdir() if p.is_dir() and _LOG_FOLDER.match(p.name)]
+    for old in sorted(ours, key=lambda p: p.name.rsplit("-", 1)[-1])[:-KEEP_LOG_FOLDERS]:
         shutil.rmtree(old, ignore_errors=True)
     return folder
 

@@ -157,3 +157,15 @@ def test_demo_prints_its_steps_and_the_summary_and_keeps_the_logs_in_files(datab
     assert "[DAG TEST] end task task_id=dbt.mart_sentiment_model_build" in build_log  # Airflow's log
     assert "OK created sql" in build_log or "PASS" in build_log  # dbt's log
     assert "[DAG TEST]" in (logs / "social_ingest.log").read_text()
+
+
+def test_each_command_logs_into_a_new_folder_and_only_the_newest_folders_are_kept(tmp_path, monkeypatch):
+    from social360.terminal import KEEP_LOG_FOLDERS, log_folder
+
+    monkeypatch.setenv("SOCIAL360_HOME", str(tmp_path))
+    foreign = tmp_path / "logs" / "keep-me"
+    foreign.mkdir(parents=True)
+    folders = [log_folder("demo" if i % 2 else "run") for i in range(KEEP_LOG_FOLDERS + 5)]
+    assert len(set(folders)) == len(folders)
+    assert sorted(p for p in (tmp_path / "logs").iterdir() if p != foreign) == sorted(folders[-KEEP_LOG_FOLDERS:])
+    assert foreign.exists()
