@@ -2,7 +2,8 @@
 incrementally by `updated_at` from each table's saved cursor minus a lookback window.
 
 One task per table in the `crm_db` pool (bounded concurrent readers on the CRM), each emitting
-its raw asset (`raw.crm_<table>`).
+its raw asset (`raw.crm_<table>`, through the alias `raw_landed.crm_<table>`) when rows landed,
+and no event when nothing changed.
 
 Backfill semantics: each run re-reads its data interval. A run reads from the earlier of the
 table's cursor and the run's `data_interval_start`, minus `lookback_minutes`; landing is keyed by
@@ -18,7 +19,7 @@ from __future__ import annotations
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from social360.catalog import CRM_RAW_TABLES
-from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, raw_asset
+from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, landed_alias
 
 
 @dag(
@@ -39,17 +40,22 @@ from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, d
 )
 def crm_sync():
     @task(pool="crm_db", execution_timeout=EXTRACT_TIMEOUT)
-    def sync(table: str, run_id: str | None = None, params: dict | None = None, data_interval_start=None) -> dict:
-        """Land the rows of one CRM table changed in this run's window (cursor or interval start, minus lookback)."""
-        from social360.orchestration import crm_lookback
+    def sync(table: str, run_id: str | None = None, params: dict | None = None, data_interval_start=None,
+             outlet_events=None, task=None) -> dict:
+        """Land the rows of one CRM table changed in this run's window (cursor or interval start, minus
+        lookback); emit its raw asset when rows landed."""
+        from social360.orchestration import crm_lookback, emit_landed
         from social360.pipeline import sync_crm_table
 
         with crm_lookback(table, (params or {}).get("lookback_minutes"), data_interval_start):
-            return sync_crm_table(table, run_id=run_id)
+            result = sync_crm_table(table, run_id=run_id)
+        (alias,) = task.outlets
+        emit_landed(outlet_events, alias, {f"crm_{table}": result["rows_landed"]}, "crm")
+        return result
 
     for raw_table in CRM_RAW_TABLES:
         table = raw_table.removeprefix("crm_")
-        sync.override(task_id=f"sync_{table}", outlets=[raw_asset(raw_table)])(table)
+        sync.override(task_id=f"sync_{table}", outlets=[landed_alias(raw_table)])(table)
 
 
 crm_sync()

@@ -5,8 +5,10 @@ One mapped task per configured source, grouped by the API it calls: `x.extract`,
 and `discourse.extract` run in the pools `x_api`, `facebook_graph` and `discourse`, so parallel
 extractions share each API's rate limit (`demo.extract` reads the local demo feed; a family with
 no configured source is skipped). Each lands its
-pages and cursor atomically and emits an event for the raw tables it writes (`raw.<table>`), with
-the rows landed as the event's extra; `customer360_build` is scheduled on those assets.
+pages and cursor atomically and emits an asset event for each raw table that received rows
+(`raw.<table>`, through its family's alias `raw_landed.<family>`), with the source and the rows
+landed as the event's extra; `customer360_build` is scheduled on those assets, so a run that
+landed nothing builds nothing.
 
 `catchup=False`: extraction is driven by each source's saved cursor (newest id or timestamp minus a
 lookback), not by the run's interval, so the next run after an outage picks up everything missed
@@ -51,18 +53,19 @@ def social_ingest():
 
     @task(execution_timeout=EXTRACT_TIMEOUT)
     def extract(source: str, run_id: str | None = None, outlet_events=None, task=None) -> dict:
-        """Land everything new in one source since its cursor."""
+        """Land everything new in one source since its cursor; an asset event per raw table that received rows."""
+        from social360.orchestration import emit_landed
         from social360.pipeline import extract_social_source
 
         result = extract_social_source(source, run_id=run_id)
-        for asset in task.outlets:
-            outlet_events[asset].extra = {"source": source, "rows_landed": result.get("rows_landed")}
+        (alias,) = task.outlets
+        emit_landed(outlet_events, alias, result["rows_by_table"], source)
         return result
 
     for family in (*SOURCE_FAMILIES, OTHER_FAMILY):
         with TaskGroup(group_id=family.name, tooltip=f"{family.name} sources (pool {family.pool or 'default_pool'})"):
             names = sources.override(task_id="sources")(family.name)
-            extract.override(task_id="extract", pool=family.pool or "default_pool", outlets=family.assets).expand(
+            extract.override(task_id="extract", pool=family.pool or "default_pool", outlets=[family.alias]).expand(
                 source=names
             )
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
@@ -22,6 +26,19 @@ from social360.catalog import raw_tables
 
 NUL = "\x00"
 NUL_REPLACEMENT = "\ufffd"
+_landed_by_table: ContextVar[Counter[str] | None] = ContextVar("landed_by_table", default=None)
+
+
+@contextmanager
+def counting_landed() -> Iterator[Counter[str]]:
+    """Count the new rows ``land`` writes to each raw table while the block runs. A page rolled
+    back after landing still counts: the count may be too high, never too low."""
+    counts: Counter[str] = Counter()
+    token = _landed_by_table.set(counts)
+    try:
+        yield counts
+    finally:
+        _landed_by_table.reset(token)
 
 
 @dataclass
@@ -141,6 +158,8 @@ def land(conn: psycopg.Connection, table: str, records: Iterable[RawRecord], run
         )
         landed = cur.rowcount
         cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(staged)))
+    if landed and (counts := _landed_by_table.get()) is not None:
+        counts[table] += landed
     return landed
 
 

@@ -124,16 +124,18 @@ def run_dag(dag_id: str, *, conf: dict | None = None, logical_date=None, dbt_tas
     """Run one DAG to completion in this process with ``dag.test()``; return the DagRun.
 
     ``logical_date`` runs the interval of that date (a backfill of one interval); default: now.
-    ``dbt_tasks``: ``build`` (default here, or ``$SOCIAL360_DBT_TASKS``) runs dbt as one task;
-    ``per_node`` renders one task per dbt node as the scheduler does. ``dag.test()`` runs tasks
-    one after another in one process, where per-node tasks pay dbt's start-up once per node.
+    ``dbt_tasks``: ``per_node`` (default, or ``$SOCIAL360_DBT_TASKS``) renders one task per dbt
+    node as the scheduler does; ``build`` runs dbt as one task (faster: ``dag.test()`` runs tasks
+    one after another, each per-node task paying dbt's start-up). ``dag.test()`` stores every DAG
+    of the folder, as parsed here, as its current version: in a home a scheduler also uses, only
+    the default keeps its first run from finding tasks of another shape ("removed").
     """
-    from social360.dbt_airflow import DBT_TASKS_ENV, SINGLE_BUILD
+    from social360.dbt_airflow import DBT_TASKS_ENV, PER_NODE
 
     from social360.build_lock import IN_PROCESS_ENV
 
     prepare()
-    mode = dbt_tasks or os.environ.get(DBT_TASKS_ENV) or SINGLE_BUILD
+    mode = dbt_tasks or os.environ.get(DBT_TASKS_ENV) or PER_NODE
     previous = os.environ.get(DBT_TASKS_ENV)
     os.environ[DBT_TASKS_ENV] = mode  # read when the DAG files are parsed, here and inside dag.test()
     os.environ[IN_PROCESS_ENV] = "1"  # a build lease taken here dies with this process

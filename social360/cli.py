@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime, timezone
 from typing import Optional
@@ -19,6 +20,23 @@ import_app = typer.Typer(help="Import conversation dumps into the raw layer (ide
 app.add_typer(import_app, name="import")
 
 DAG_ORDER = ("social_ingest", "crm_sync", "customer360_build")
+VERBOSE_HELP = "Stream Airflow's and dbt's logs too (they always go to $SOCIAL360_HOME/logs/)."
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"social360 {version('social360')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Social360: social interactions + CRM into a customer 360 warehouse."""
 
 
 @app.command()
@@ -69,26 +87,35 @@ def demo(
     days: int = typer.Option(60, min=1, help="Days of history before now."),
     now: Optional[str] = typer.Option(None, help="Anchor time (ISO 8601); default: the current hour."),
     run_pipeline: bool = typer.Option(True, "--run/--no-run", help="Run the DAGs after generating the sources."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Generate the demo sources (CRM + social feed) and run the whole pipeline on them."""
     from social360.demo import prepare as runner
+    from social360.terminal import Steps
 
     anchor = datetime.fromisoformat(now) if now else datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    info = runner.prepare_sources(seed=seed, customers=customers, posts=posts, days=days, now=anchor)
-    typer.echo(info["message"])
+    with Steps("demo", verbose=verbose) as steps:
+        with steps.step("demo sources", "sources") as step:
+            info = runner.prepare_sources(seed=seed, customers=customers, posts=posts, days=days, now=anchor)
+            step.done(re.sub(r"^demo sources:? ", "", info["message"]))
+        ok = _run_dags(steps) if run_pipeline else True
     if run_pipeline:
-        ok = _run_dags()
-        _print_summary()
+        _print_summary(steps)
         _print_artifacts(dbt_docs=True)
-        raise typer.Exit(0 if ok else 1)
+    typer.echo(f"Airflow and dbt logs: {steps.logs}")
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()
-def run() -> None:
+def run(verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP)) -> None:
     """Run the three DAGs once, in order, with Airflow's dag.test()."""
-    ok = _run_dags()
-    _print_summary()
+    from social360.terminal import Steps
+
+    with Steps("run", verbose=verbose) as steps:
+        ok = _run_dags(steps)
+    _print_summary(steps)
     _print_artifacts(dbt_docs=False)
+    typer.echo(f"Airflow and dbt logs: {steps.logs}")
     raise typer.Exit(0 if ok else 1)
 
 
@@ -147,7 +174,8 @@ def score() -> None:
 
 @app.command()
 def airflow(
-    port: int = typer.Option(0, envvar="SOCIAL360_AIRFLOW_PORT", help="UI/API port; default 8080, or a free one."),
+    port: Optional[int] = typer.Option(None, envvar="SOCIAL360_AIRFLOW_PORT", help="UI/API port.",
+                                       show_default="8080, or a free port when 8080 is taken"),
     paused: bool = typer.Option(False, "--paused/--active", help="Start with the DAGs paused (no scheduled runs)."),
     init_only: bool = typer.Option(False, "--init-only", help="Prepare metadata DB, pools and dbt manifest; do not start."),
 ) -> None:
@@ -271,31 +299,33 @@ def lint(ctx: typer.Context) -> None:
     raise typer.Exit(subprocess.run(command, cwd=config.DBT_PROJECT_DIR, env=env).returncode)
 
 
-def _run_dags() -> bool:
+def _run_dags(steps) -> bool:
+    """Each DAG as one step of ``steps`` (its logs in that step's file); True if all succeeded."""
     from social360 import airflow_env, build_lock
     from social360.pipeline import build_was_skipped
 
     ok = True
     for dag_id in DAG_ORDER:
         if dag_id == "customer360_build" and (other := build_lock.current()) is not None:
-            typer.secho(f"another build is running: {other.describe()}; waiting up to "
-                        f"{build_lock.wait_seconds():.0f} s for it", fg="yellow", err=True)
-        run = airflow_env.run_dag(dag_id)
-        state = str(run.state)
-        if build_was_skipped(run):
-            typer.secho(f"{dag_id}: skipped: another build is running; nothing was built or published",
-                        fg="red", err=True)
-            ok = False
-            continue
-        typer.secho(f"{dag_id}: {state}", fg="green" if state == "success" else "red", err=True)
-        ok = ok and state == "success"
+            steps.print(f"[yellow]another build is running: {other.describe()}; waiting up to "
+                        f"{build_lock.wait_seconds():.0f} s for it[/]")
+        with steps.step(dag_id) as step:
+            run = airflow_env.run_dag(dag_id)
+            state = str(run.state)
+            if build_was_skipped(run):
+                step.fail("skipped: another build is running; nothing was built or published")
+            elif state != "success":
+                step.fail(state)
+            else:
+                step.done(state)
+        ok = ok and step.ok
     return ok
 
 
-def _print_summary() -> None:
+def _print_summary(steps) -> None:
     from social360.summary import full_summary, render
 
-    render(full_summary())
+    render(full_summary(), steps.console)
 
 
 def _print_artifacts(*, dbt_docs: bool) -> None:

@@ -11,9 +11,9 @@ through a cosmos callback, so the gate of each mart reads the outcome of exactly
 depends on, with the names of failed tests.
 
 ``SOCIAL360_DBT_TASKS=build`` renders a single task that runs ``dbt build`` of the whole project
-instead and reports the same way; ``dag.test()`` runs (the demo, ``social360 run``, tests) use it,
-because they run every task one after another in one process, where each per-node task pays
-dbt's start-up again. Without a manifest (``social360 setup`` never ran) the group falls back to
+instead and reports the same way; the tests' ``dag.test()`` runs use it, because they run every
+task one after another in one process, where each per-node task pays dbt's start-up again (the
+demo and ``social360 run`` keep the scheduler's shape: ``airflow_env.run_dag``). Without a manifest (``social360 setup`` never ran) the group falls back to
 that single task too, so the DAG still imports and works.
 
 The module is import-light: cosmos and dbt are imported inside the functions that need them.

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetAlias
 
 from extractors import registry
 from social360.alerts import on_task_failure, send
@@ -33,6 +33,20 @@ def raw_asset(table: str) -> Asset:
 
 def mart_asset(mart: str) -> Asset:
     return Asset(name=f"marts.{mart}", uri=f"social360://warehouse/marts/{mart}", group="marts")
+
+
+def landed_alias(producer: str) -> AssetAlias:
+    """The outlet of a task that lands raw rows: through it the task emits an event for each raw
+    table that received rows, and none when nothing landed (a declared asset would always get one)."""
+    return AssetAlias(name=f"raw_landed.{producer}", group="raw")
+
+
+def emit_landed(outlet_events: Any, alias: AssetAlias, rows_by_table: dict[str, int], source: str) -> list[str]:
+    """Emit, through ``alias``, one asset event per raw table that received rows; return those tables."""
+    changed = sorted(table for table, rows in rows_by_table.items() if rows)
+    for table in changed:
+        outlet_events[alias].add(raw_asset(table), extra={"source": source, "rows_landed": rows_by_table[table]})
+    return changed
 
 
 RAW_SOCIAL_ASSETS = [raw_asset(t) for t in SOCIAL_RAW_TABLES]
@@ -67,6 +81,10 @@ class SourceFamily:
     @property
     def assets(self) -> list[Asset]:
         return [raw_asset(t) for t in self.raw_tables]
+
+    @property
+    def alias(self) -> AssetAlias:
+        return landed_alias(self.name)
 
 
 # every source that is extracted (not imported): its configured names ("x", "x:second_brand") map to it

@@ -37,12 +37,21 @@ def configured_social_sources() -> list[str]:
 
 
 def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
-    """Extract one configured social source into ``raw``.
+    """Extract one configured social source into ``raw``; ``rows_by_table`` says which raw tables
+    received new rows (the DAG emits an asset event for those only).
 
     A source that needs a person (expired token, usage cap, bad configuration) fails without
     retries and with an alert; one asked to pause longer than a run may wait stops cleanly
     (what it stored is kept, the next run resumes).
     """
+    from extractors.landing import counting_landed
+
+    with counting_landed() as landed:
+        result = _extract_source(source, run_id)
+    return {**result, "rows_by_table": dict(landed)}
+
+
+def _extract_source(source: str, run_id: str) -> dict[str, Any]:
     from extractors import registry, source_settings as sources
     from extractors.http import PausedForRateLimit, StopSource
 

@@ -147,12 +147,13 @@ def redact_url(url: str) -> str:
     return url
 
 
-def render(summary: dict[str, Any]) -> None:
-    """Print the summary as tables."""
-    from rich.console import Console
+def render(summary: dict[str, Any], console: Any = None) -> None:
+    """Print the summary as tables (on ``console``, else stdout; never cut at 80 columns when piped)."""
     from rich.table import Table
 
-    console = Console()
+    from social360.terminal import console as wide_console
+
+    console = console or wide_console()
     counts = Table(title="Rows")
     counts.add_column("table")
     counts.add_column("rows", justify="right")

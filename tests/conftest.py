@@ -176,10 +176,11 @@ def airflow_ready(server):
 
 
 def run_dag(dag_id: str, conf: dict | None = None):
-    """Run a DAG with dag.test() against the current WAREHOUSE_URL; return the DagRun."""
+    """Run a DAG with dag.test() against the current WAREHOUSE_URL, dbt as one task (no scheduler
+    shares the session's Airflow home); return the DagRun."""
     from social360 import airflow_env
 
-    return airflow_env.run_dag(dag_id, conf=conf)
+    return airflow_env.run_dag(dag_id, conf=conf, dbt_tasks="build")
 
 
 def task_states(dag_run) -> dict[str, str]:

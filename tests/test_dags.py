@@ -91,14 +91,26 @@ def test_build_dag_gates_every_mart_on_its_own_dbt_tasks(dagbag):
 
 
 def test_build_dag_is_scheduled_on_the_raw_assets(dagbag):
+    """The landing tasks emit raw assets through aliases (only for tables that received rows,
+    tests/test_asset_events.py); the build consumes every raw table they may land into."""
+    from airflow.sdk import AssetAlias
+
+    from social360.orchestration import OTHER_FAMILY, SOURCE_FAMILIES
+
     dag = dagbag.get_dag("customer360_build")
     ingest = dagbag.get_dag("social_ingest")
-    produced = {a.name for t in ingest.tasks if t.task_id.endswith(".extract") for a in t.outlets}
+    extracts = [t for t in ingest.tasks if t.task_id.endswith(".extract")]
+    assert {t.task_id for t in extracts} == {f"{f.name}.extract" for f in (*SOURCE_FAMILIES, OTHER_FAMILY)}
+    for task in extracts:
+        family = next(f for f in (*SOURCE_FAMILIES, OTHER_FAMILY) if task.task_id == f"{f.name}.extract")
+        assert task.outlets == [AssetAlias(name=f"raw_landed.{family.name}", group="raw")]
+    produced = {f"raw.{t}" for f in (*SOURCE_FAMILIES, OTHER_FAMILY) for t in f.raw_tables}
     assert {"raw.x_tweets", "raw.facebook_posts", "raw.facebook_comments", "raw.discourse_posts"} <= produced
-    crm = {a.name for t in dagbag.get_dag("crm_sync").tasks for a in t.outlets}
-    assert crm == {"raw.crm_customers", "raw.crm_orders", "raw.crm_support_tickets"}
+    crm = {a.name.removeprefix("raw_landed.") for t in dagbag.get_dag("crm_sync").tasks for a in t.outlets
+           if isinstance(a, AssetAlias)}
+    assert crm == {"crm_customers", "crm_orders", "crm_support_tickets"}
     consumed = {a.name for a in dag.timetable.asset_condition.objects}
-    assert produced | crm == consumed
+    assert produced | {f"raw.{t}" for t in crm} == consumed
 
 
 def test_each_external_api_has_a_pool_that_its_tasks_use(dagbag, airflow_ready):
