@@ -67,12 +67,12 @@ def bench_warehouse() -> Iterator[str]:
     if os.environ.get("WAREHOUSE_URL"):
         yield os.environ["WAREHOUSE_URL"]
         return
-    from social360 import config
+    from social360.core import config
 
     previous = os.environ.get("SOCIAL360_HOME")
     os.environ["SOCIAL360_HOME"] = str(config.subdir("bench"))
     try:
-        from social360 import warehouse
+        from social360.core import warehouse
 
         yield warehouse.up()
     finally:

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"GX import: {imported:.2f} s (once per process)")
     from bench.common import bench_warehouse
     from expectations import gate
-    from social360 import db
+    from social360.core import db
 
     with bench_warehouse():
         with db.connect() as conn:

@@ -49,7 +49,7 @@ def make_posts(n: int) -> list[tuple[str, dict, dict]]:
 
 def run_landing(url: str, posts) -> float:
     from extractors.landing import RawRecord, land_page
-    from social360 import db
+    from social360.core import db
 
     with db.connect(url) as conn:
         conn.execute("TRUNCATE raw.x_tweets; DELETE FROM raw.extract_state WHERE source = 'bench'")
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     to_sql_n = min(n, 20_000)  # row-at-a-time inserts: a sample is enough for a rate
     rates = {"landing": [], "copy": [], "to_sql": []}
     with bench_warehouse() as url:
-        from social360 import db
+        from social360.core import db
 
         db.connect(url).close()
         with __import__("psycopg").connect(url, autocommit=True) as conn:

@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0, help="ignored: parse time does not depend on data")
     args = parser.parse_args(argv)
-    from social360 import airflow_env, config
+    from social360.core import config
+    from social360.orchestration import airflow_env
 
     env = {**os.environ, **airflow_env.environ()}
     airflow_env.prepare()

@@ -82,7 +82,7 @@ def prepare(posts: int, seed: int, hold_back: int) -> dict:
     """Empty the benchmark warehouse, generate and write sources, hold back the newest events."""
     import psycopg
 
-    from social360 import config, db
+    from social360.core import config, db
     from social360.demo import generator, source_databases as sources
     from social360.demo import prepare as runner
 
@@ -104,7 +104,7 @@ def prepare(posts: int, seed: int, hold_back: int) -> dict:
 
 
 def extract_all(run_id: str) -> None:
-    from social360 import pipeline
+    from social360.orchestration import stages as pipeline
 
     pipeline.extract_social_source("demo", run_id)
     for table in pipeline.crm_tables():
@@ -113,8 +113,8 @@ def extract_all(run_id: str) -> None:
 
 def build_and_publish(run_id: str, as_of: str, dbt_vars: dict | None = None) -> dict[str, float]:
     """What customer360_build does, stage by stage."""
-    from social360 import pipeline
-    from social360.catalog import PUBLISHED_MARTS
+    from social360.orchestration import stages as pipeline
+    from social360.core.catalog import PUBLISHED_MARTS
 
     timings = {}
     timings["score"], _ = _timed(pipeline.enrich)
@@ -142,7 +142,7 @@ def full_run(posts: int, seed: int, hold_back: int = 0) -> dict:
 def incremental_run(late: list, as_of: str) -> dict:
     import psycopg
 
-    from social360 import config, db
+    from social360.core import config, db
 
     with psycopg.connect(db.source_url(config.DEMO_SOCIAL_DB)) as src:
         src.cursor().executemany(

@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="one crash point each instead of three")
     parser.add_argument("--scale", type=float, default=1.0, help="ignored (for python -m bench)")
     args = parser.parse_args(argv)
-    from social360 import config
+    from social360.core import config
 
     home = config.subdir("probe")
     probe = Probe(home, Webhook())

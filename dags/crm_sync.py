@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from social360.catalog import CRM_RAW_TABLES
-from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, landed_alias
+from social360.core.catalog import CRM_RAW_TABLES
+from social360.orchestration.dag_support import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, landed_alias
 
 
 @dag(
@@ -44,8 +44,8 @@ def crm_sync():
              outlet_events=None, task=None) -> dict:
         """Land the rows of one CRM table changed in this run's window (cursor or interval start, minus
         lookback); emit its raw asset when rows landed."""
-        from social360.orchestration import crm_lookback, emit_landed
-        from social360.pipeline import sync_crm_table
+        from social360.orchestration.dag_support import crm_lookback, emit_landed
+        from social360.orchestration.stages import sync_crm_table
 
         with crm_lookback(table, (params or {}).get("lookback_minutes"), data_interval_start):
             result = sync_crm_table(table, run_id=run_id)

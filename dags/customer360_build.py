@@ -1,6 +1,6 @@
 """Build the customer 360 when new raw data lands.
 
-0. `take_build_lock`: one build at a time per warehouse (`social360.build_lock`): while another build
+0. `take_build_lock`: one build at a time per warehouse (`social360.core.build_lock`): while another build
    runs, wait for it (up to `SOCIAL360_BUILD_LOCK_WAIT_SECONDS`, 600), then skip this whole run
    (nothing built, validated, recorded or alerted); `release_build_lock` (a teardown) gives it back.
 1. `enrich`: score the sentiment and intent of every new or edited post.
@@ -27,8 +27,8 @@ from dataclasses import asdict
 
 from airflow.sdk import AssetAny, Param, dag, task, teardown
 
-from social360.dbt_airflow import dbt_task_group
-from social360.orchestration import (
+from social360.orchestration.dbt_airflow import dbt_task_group
+from social360.orchestration.dag_support import (
     DEFAULT_ARGS,
     GATE_TIMEOUT,
     PUBLISH_TIMEOUT,
@@ -61,21 +61,21 @@ def customer360_build():
     @task.short_circuit(retries=0, ignore_downstream_trigger_rules=True)
     def take_build_lock(dag_run=None) -> bool:
         """Wait for any other build of this warehouse; skip the whole run if it is still running."""
-        from social360.pipeline import take_build_lock as take
+        from social360.orchestration.stages import take_build_lock as take
 
         return take(dag_run.dag_id, dag_run.run_id)
 
     @teardown
     def release_build_lock(dag_run=None) -> None:
         """Give the build lease back, whatever became of the build."""
-        from social360 import build_lock
+        from social360.core import build_lock
 
         build_lock.release(build_lock.holder_of(dag_run.dag_id, dag_run.run_id))
 
     @task
     def enrich(dag_run=None) -> dict:
         """Sentiment and intent for every post that is new or edited since its last score."""
-        from social360.pipeline import enrich as score_posts, keeping_build_lock
+        from social360.orchestration.stages import enrich as score_posts, keeping_build_lock
 
         with keeping_build_lock(dag_run):
             return score_posts()
@@ -86,8 +86,8 @@ def customer360_build():
         """dbt results + Great Expectations suite of one candidate mart; failing blocks its publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from social360.dbt_airflow import RESULTS_XCOM_KEY, MartDbtTasks, mart_outcome
-        from social360.pipeline import GateFailed, gate as run_gate, keeping_build_lock
+        from social360.orchestration.dbt_airflow import RESULTS_XCOM_KEY, MartDbtTasks, mart_outcome
+        from social360.orchestration.stages import GateFailed, gate as run_gate, keeping_build_lock
 
         def pull(task_id: str):
             return ti.xcom_pull(task_ids=task_id, key=RESULTS_XCOM_KEY)
@@ -102,7 +102,7 @@ def customer360_build():
     @task(execution_timeout=PUBLISH_TIMEOUT)
     def publish(mart: str, run_id: str | None = None, dag_run=None) -> dict:
         """Swap the validated candidate into `marts` atomically."""
-        from social360.pipeline import keeping_build_lock, publish_mart
+        from social360.orchestration.stages import keeping_build_lock, publish_mart
 
         with keeping_build_lock(dag_run):
             return publish_mart(mart, run_id=run_id)
@@ -110,15 +110,15 @@ def customer360_build():
     @task(trigger_rule="all_done")
     def summarize() -> dict:
         """What is published now, per mart."""
-        from social360.summary import published_status
+        from social360.reporting.summary import published_status
 
         return published_status()
 
     @task(trigger_rule="all_done")
     def report(dag_run=None) -> str:
         """The HTML report from the published marts, under $SOCIAL360_HOME/reports/."""
-        from social360.pipeline import keeping_build_lock
-        from social360.report import build_report
+        from social360.orchestration.stages import keeping_build_lock
+        from social360.reporting.html_report import build_report
 
         with keeping_build_lock(dag_run):
             return str(build_report())
@@ -128,7 +128,7 @@ def customer360_build():
         """Fail the run, naming each blocked mart and its failed checks, if any gate blocked a mart."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from social360.pipeline import blocked_marts
+        from social360.orchestration.stages import blocked_marts
 
         blocked = blocked_marts(run_id)
         if blocked:

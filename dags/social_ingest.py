@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, TaskGroup, dag, task
 
-from social360.orchestration import DEFAULT_ARGS, EXTRACT_TIMEOUT, OTHER_FAMILY, SOURCE_FAMILIES, START_DATE
+from social360.orchestration.dag_support import DEFAULT_ARGS, EXTRACT_TIMEOUT, OTHER_FAMILY, SOURCE_FAMILIES, START_DATE
 
 
 @dag(
@@ -41,8 +41,8 @@ def social_ingest():
     @task
     def sources(family: str, params: dict | None = None) -> list[str]:
         """The configured sources of one API family (or the requested subset of them)."""
-        from social360.orchestration import group_sources
-        from social360.pipeline import configured_social_sources
+        from social360.orchestration.dag_support import group_sources
+        from social360.orchestration.stages import configured_social_sources
 
         configured = configured_social_sources()
         wanted = list((params or {}).get("sources") or configured)
@@ -54,8 +54,8 @@ def social_ingest():
     @task(execution_timeout=EXTRACT_TIMEOUT)
     def extract(source: str, run_id: str | None = None, outlet_events=None, task=None) -> dict:
         """Land everything new in one source since its cursor; an asset event per raw table that received rows."""
-        from social360.orchestration import emit_landed
-        from social360.pipeline import extract_social_source
+        from social360.orchestration.dag_support import emit_landed
+        from social360.orchestration.stages import extract_social_source
 
         result = extract_social_source(source, run_id=run_id)
         (alias,) = task.outlets

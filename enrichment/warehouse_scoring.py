@@ -8,7 +8,7 @@ from psycopg import sql
 
 from enrichment.scorer import Scorer
 from extractors import registry
-from social360 import db
+from social360.core import db
 
 log = logging.getLogger(__name__)
 

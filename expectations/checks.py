@@ -330,7 +330,7 @@ def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, s
     """No text value holds a CRM customer's e-mail address or phone number in clear text.
 
     Every address-like and every number-like run of every value is looked at (the rule of
-    ``social360.contact_details``): addresses in obfuscated forms are spelled plainly and compared
+    ``social360.core.contact_details``): addresses in obfuscated forms are spelled plainly and compared
     with the customers' (lower case); each phone-like run, and each run of 7+ digits once every
     separator between digits is dropped, is a customer's phone when it ends with one of the phone's
     keys (all its digits, its last 10) after at most 3 more digits (a country code, a trunk 0). The
@@ -340,7 +340,7 @@ def no_customer_pii(text_columns: list[str], customers: str, severity: str, *, s
     Row-local for a given set of customers. With ``since``, only the contacts of customers whose
     version landed after it are looked for (the check of rows validated earlier against the
     contacts known then); with none such it reads no row."""
-    from social360 import contact_details as cd
+    from social360.core import contact_details as cd
 
     if not text_columns:
         return None

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from social360 import config
+from social360.core import config
 
 log = logging.getLogger(__name__)
 

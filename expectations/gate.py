@@ -27,8 +27,8 @@ import psycopg
 from psycopg import sql
 
 from expectations import gate_settings as gate_config
-from social360 import db, warehouse
-from social360.config import LOOKBACK_MINUTES
+from social360.core import db, warehouse
+from social360.core.config import LOOKBACK_MINUTES
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def sqlalchemy_url(url: str) -> str:
 
 def _private(value: Any) -> Any:
     """A sampled value as logged, stored and sent: JSON-able, contact details redacted."""
-    from social360.contact_details import redact
+    from social360.core.contact_details import redact
 
     value = _jsonable(value)
     return redact(value) if isinstance(value, str) else value

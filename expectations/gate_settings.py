@@ -105,7 +105,7 @@ def config_path() -> Path | None:
     explicit = os.environ.get("SOCIAL360_GATE_CONFIG")
     if explicit:
         return Path(explicit)
-    from social360 import config
+    from social360.core import config
 
     candidate = config.home() / "gate.toml"
     return candidate if candidate.exists() else None

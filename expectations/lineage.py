@@ -13,21 +13,14 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from social360 import config
+from social360.core import config
 
 log = logging.getLogger(__name__)
 
 GATED_LAYERS = ("staging", "raw")
 
 
-def manifest_candidates() -> list[Path]:
-    base = config.home() / "dbt"
-    return [base / "target" / "manifest.json", base / "manifest.json"]
-
-
-def newest_manifest() -> Path | None:
-    found = [p for p in manifest_candidates() if p.exists()]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+from social360.core.catalog import manifest_candidates, newest_manifest  # noqa: E402,F401  (where they live)
 
 
 @lru_cache(maxsize=8)

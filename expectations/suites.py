@@ -407,7 +407,7 @@ def spec_for(relation: str) -> TableSpec | None:
         return STAGING[relation]
     schema, _, table = relation.partition(".")
     if schema == "raw" and table:
-        from social360.catalog import RAW_TABLES
+        from social360.core.catalog import RAW_TABLES
 
         return raw_spec(table) if table in RAW_TABLES else None
     return None
@@ -479,7 +479,7 @@ def mart_spec(name: str) -> TableSpec | None:
     """The spec of a published mart: hand-written in ``MARTS``, else derived from its yml."""
     if name in MARTS:
         return MARTS[name]
-    from social360.catalog import manifest_nodes
+    from social360.core.catalog import manifest_nodes
 
     nodes = manifest_nodes()
     return derived_spec(name, nodes) if nodes else None

@@ -16,7 +16,7 @@ from psycopg import sql
 
 from extractors.base import StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
-from social360 import config, db
+from social360.core import config, db
 
 SOURCE = "crm"
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from extractors.base import ExtractorError, StreamResult, record_run
 from extractors.landing import RawRecord, land_as_latest
-from social360 import db
+from social360.core import db
 
 BATCH = 5000
 MAX_PROBLEMS = 20

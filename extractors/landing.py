@@ -22,7 +22,7 @@ from typing import Any, Iterable
 import psycopg
 from psycopg import sql
 
-from social360.catalog import raw_tables
+from social360.core.catalog import raw_tables
 
 NUL = "\x00"
 NUL_REPLACEMENT = "\ufffd"

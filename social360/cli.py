@@ -44,7 +44,7 @@ def setup() -> None:
     """Prepare run-time files the project builds from its pip packages and sources (NLTK's VADER
     lexicon; the dbt manifest Airflow renders one task per dbt node from)."""
     from enrichment.lexicon import ensure_nltk_data
-    from social360.dbt_airflow import ensure_manifest
+    from social360.orchestration.dbt_airflow import ensure_manifest
 
     typer.echo(f"NLTK data: {ensure_nltk_data()}")
     typer.echo(f"dbt manifest: {ensure_manifest()}")
@@ -53,8 +53,8 @@ def setup() -> None:
 @warehouse_app.command("up")
 def warehouse_up() -> None:
     """Start the embedded warehouse (no-op with WAREHOUSE_URL) and create its schemas."""
-    from social360 import db, warehouse
-    from social360.summary import redact_url
+    from social360.core import db, warehouse
+    from social360.reporting.summary import redact_url
 
     url = warehouse.up()
     db.connect(url).close()
@@ -64,7 +64,7 @@ def warehouse_up() -> None:
 @warehouse_app.command("down")
 def warehouse_down() -> None:
     """Stop the embedded warehouse."""
-    from social360 import warehouse
+    from social360.core import warehouse
 
     typer.echo("stopped" if warehouse.down() else "not running")
 
@@ -74,7 +74,7 @@ def warehouse_url(
     bi: bool = typer.Option(False, "--bi", help="The read-only BI role's URL instead of the pipeline's."),
 ) -> None:
     """Print the connection URL, starting the embedded server if needed."""
-    from social360 import warehouse
+    from social360.core import warehouse
 
     typer.echo(warehouse.bi_url() if bi else warehouse.url())
 
@@ -122,7 +122,7 @@ def run(verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """For each mart: its last published version, when, and its last gate result."""
-    from social360.summary import published_status
+    from social360.reporting.summary import published_status
 
     result = published_status()
     if as_json:
@@ -151,8 +151,8 @@ def accept_raw_loss(
     """Accept that rows of a raw table were deleted on purpose (an erasure request): the gates then
     measure later losses from its current row count instead of blocking every build."""
     from expectations.gate import record_raw_rows
-    from social360 import db
-    from social360.catalog import RAW_TABLES
+    from social360.core import db
+    from social360.core.catalog import RAW_TABLES
 
     name = table if table.startswith("raw.") else f"raw.{table}"
     if name.removeprefix("raw.") not in RAW_TABLES:
@@ -181,7 +181,7 @@ def airflow(
 ) -> None:
     """Run Airflow locally (api-server, scheduler, dag-processor, triggerer) with the project's DAGs,
     the warehouse connection and the pools, under $SOCIAL360_HOME; Ctrl-C stops it."""
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
 
     if init_only:
         typer.echo(json.dumps(airflow_env.init_only()))
@@ -245,7 +245,7 @@ def _report_import(load) -> None:
 @app.command()
 def report() -> None:
     """Write the HTML report (charts from the published marts) under $SOCIAL360_HOME/reports/."""
-    from social360.report import build_report
+    from social360.reporting.html_report import build_report
 
     path = build_report()
     typer.echo(f"report: {path}")
@@ -271,7 +271,7 @@ def dbt(ctx: typer.Context) -> None:
     """Run a dbt command against the warehouse (e.g. `social360 dbt docs generate`). Published marts
     the command does not select are read from `marts` (dbt's --defer to the published state), so
     `social360 dbt build --select my_model` builds a model that refs them."""
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     result = dbt_runner.invoke(dbt_runner.deferring_to_published(list(ctx.args)))
     raise typer.Exit(0 if result.success else 1)
@@ -280,7 +280,7 @@ def dbt(ctx: typer.Context) -> None:
 @app.command()
 def docs() -> None:
     """Generate the dbt docs of the published marts as one static page (opens under file://)."""
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     typer.echo(dbt_runner.generate_docs().as_uri())
 
@@ -291,7 +291,8 @@ def lint(ctx: typer.Context) -> None:
     import os
     import subprocess
 
-    from social360 import config, dbt_runner
+    from social360.core import config
+    from social360.transform import dbt_runner
 
     env = {**os.environ, **dbt_runner.connection_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     sqlfluff = os.path.join(os.path.dirname(sys.executable), "sqlfluff")
@@ -301,8 +302,9 @@ def lint(ctx: typer.Context) -> None:
 
 def _run_dags(steps) -> bool:
     """Each DAG as one step of ``steps`` (its logs in that step's file); True if all succeeded."""
-    from social360 import airflow_env, build_lock
-    from social360.pipeline import build_was_skipped
+    from social360.core import build_lock
+    from social360.orchestration import airflow_env
+    from social360.orchestration.stages import build_was_skipped
 
     ok = True
     for dag_id in DAG_ORDER:
@@ -323,20 +325,21 @@ def _run_dags(steps) -> bool:
 
 
 def _print_summary(steps) -> None:
-    from social360.summary import full_summary, render
+    from social360.reporting.summary import full_summary, render
 
     render(full_summary(), steps.console)
 
 
 def _print_artifacts(*, dbt_docs: bool) -> None:
     """Where to look next: the HTML report (the build DAG writes it), dbt docs and GX Data Docs."""
-    from social360 import config, dbt_runner
-    from social360.summary import published_status
+    from social360.core import config
+    from social360.transform import dbt_runner
+    from social360.reporting.summary import published_status
 
     reports = config.subdir("reports")
     latest = reports / "latest.html"
     if not latest.exists():
-        from social360.report import build_report
+        from social360.reporting.html_report import build_report
 
         build_report()
     typer.echo(f"HTML report:   {latest.as_uri()}")

@@ -18,23 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from social360 import config
+from social360.core import config
+from social360.reporting.console import console
 
-WIDE = 200  # columns of rich output when stdout is not a terminal (a pipe, a file, CI logs)
 KEEP_LOG_FOLDERS = 20
 _TASK_STARTED = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _TASK_ENDED = re.compile(r"\[DAG TEST\] end task task_id=")
 _LOG_FOLDER = re.compile(r"^\w+-\d{8}T\d+Z$")
-
-
-def console(file: IO[str] | None = None):
-    """A rich console on ``file`` (stdout); off a terminal, wide enough that tables are not cut at 80 columns."""
-    from rich.console import Console
-
-    plain = Console(file=file)
-    if plain.is_terminal or os.environ.get("COLUMNS"):
-        return plain
-    return Console(file=file, width=WIDE)
 
 
 def log_folder(command: str) -> Path:

@@ -84,7 +84,7 @@ class TestDatabases:
 def _admin_url() -> str:
     if _EXTERNAL_SERVER:
         return _EXTERNAL_SERVER
-    from social360 import warehouse
+    from social360.core import warehouse
 
     warehouse.up()
     state = warehouse._read_state()
@@ -94,7 +94,7 @@ def _admin_url() -> str:
 @pytest.fixture(scope="session")
 def server():
     """The session's PostgreSQL server; stopped at the end of the session."""
-    from social360 import warehouse
+    from social360.core import warehouse
 
     admin = _admin_url()
     yield admin
@@ -112,7 +112,7 @@ def create_databases(admin_url: str) -> TestDatabases:
     import psycopg
     from psycopg import sql
 
-    from social360 import warehouse
+    from social360.core import warehouse
 
     tag = f"t{next(_counter)}_{uuid.uuid4().hex[:6]}"
     names = (f"{tag}_wh", f"{tag}_crm", f"{tag}_demo")
@@ -169,7 +169,7 @@ def use_databases(module_databases, monkeypatch) -> TestDatabases:
 @pytest.fixture(scope="session")
 def airflow_ready(server):
     """Airflow configured under the session home with its metadata database migrated (once)."""
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
 
     airflow_env.prepare()
     return airflow_env
@@ -178,7 +178,7 @@ def airflow_ready(server):
 def run_dag(dag_id: str, conf: dict | None = None):
     """Run a DAG with dag.test() against the current WAREHOUSE_URL, dbt as one task (no scheduler
     shares the session's Airflow home); return the DagRun."""
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
 
     return airflow_env.run_dag(dag_id, conf=conf, dbt_tasks="build")
 

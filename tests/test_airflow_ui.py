@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from social360 import config
+from social360.core import config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
@@ -36,8 +36,8 @@ def chromium() -> Path:
 @pytest.fixture
 def local_airflow(databases, airflow_ready, chromium):
     """Demo data landed in raw with the plain stage functions, then Airflow with every DAG paused."""
-    from social360 import airflow_env
-    from social360.pipeline import configured_social_sources, crm_tables, extract_social_source, sync_crm_table
+    from social360.orchestration import airflow_env
+    from social360.orchestration.stages import configured_social_sources, crm_tables, extract_social_source, sync_crm_table
     from tests.demo_data import load_demo
 
     load_demo(seed=9, customers=30, posts=120)

@@ -15,8 +15,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from social360 import catalog, cli, config, dbt_airflow, dbt_runner, pipeline, warehouse
-from social360.summary import published_status
+from social360 import cli
+from social360.core import catalog, config, warehouse
+from social360.orchestration import dbt_airflow, stages as pipeline
+from social360.transform import dbt_runner
+from social360.reporting.summary import published_status
 from tests.conftest import run_dag, task_states
 from tests.demo_data import NOW, load_demo
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from social360 import config
+from social360.core import config
 from tests.demo_data import load_demo
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def _clear_queued_builds() -> None:
 def test_ingest_emits_an_asset_event_only_for_the_raw_tables_that_received_rows(databases, airflow_ready):
     import psycopg
 
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
 
     load_demo(seed=4, customers=15, posts=60)
     first = airflow_env.run_dag("social_ingest")
@@ -90,7 +90,7 @@ def test_a_dag_test_run_stores_the_build_dag_the_scheduler_parses(databases, air
     from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
 
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
 
     load_demo(seed=4, customers=10, posts=30)
     assert str(airflow_env.run_dag("social_ingest").state) == "success"  # as `social360 demo` runs it

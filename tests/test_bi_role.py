@@ -10,8 +10,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from social360 import pipeline, publish, warehouse
-from social360.catalog import PUBLISHED_MARTS
+from social360.core import warehouse
+from social360.orchestration import stages as pipeline
+from social360.publish import publisher as publish
+from social360.core.catalog import PUBLISHED_MARTS
 from tests.demo_data import NOW, load_demo
 
 SYSTEM = ("pg_catalog", "information_schema")
@@ -178,7 +180,7 @@ def test_email_hash_is_keyed_and_its_key_stays_out_of_sql_and_artifacts(built):
     import os
     import stat
 
-    from social360 import config, pii_hash
+    from social360.core import config, pii_hash
     from social360.demo import phrases
 
     with psycopg.connect(built.warehouse_url) as conn:

@@ -13,7 +13,7 @@ import time
 import psycopg
 import pytest
 
-from social360 import build_lock
+from social360.core import build_lock
 from tests.conftest import run_dag, task_states
 from tests.demo_data import load_demo
 from tests.test_quality_gate_alerts import webhook  # noqa: F401  (fixture)
@@ -61,7 +61,7 @@ def test_a_working_build_keeps_its_lease_alive(databases):
 
 
 def test_two_builds_in_one_process_run_one_after_the_other(databases):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     load_demo(seed=5, customers=40, posts=160)
     outcomes: dict[str, object] = {}
@@ -90,8 +90,8 @@ def test_two_builds_in_one_process_run_one_after_the_other(databases):
 @pytest.mark.e2e
 def test_a_build_dag_run_while_another_build_runs_skips_everything_and_alerts_nobody(
         databases, airflow_ready, webhook, monkeypatch):  # noqa: F811
-    from social360.pipeline import run_all_local
-    from social360.summary import published_status
+    from social360.orchestration.stages import run_all_local
+    from social360.reporting.summary import published_status
 
     load_demo(seed=6, customers=40, posts=160)
     run_all_local("first-build")

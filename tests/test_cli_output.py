@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from social360.catalog import PUBLISHED_MARTS, RAW_TABLES
+from social360.core.catalog import PUBLISHED_MARTS, RAW_TABLES
 from social360.cli import app
 
 SOCIAL360 = str(Path(sys.executable).parent / "social360")
@@ -51,7 +51,7 @@ def _summary() -> dict:
 
 
 def test_summary_tables_are_not_cut_at_80_columns_when_piped(capsys, monkeypatch):
-    from social360.summary import render
+    from social360.reporting.summary import render
 
     monkeypatch.delenv("COLUMNS", raising=False)
     render(_summary())
@@ -135,7 +135,7 @@ def test_starting_and_stopping_the_embedded_warehouse_prints_no_xdg_runtime_dir_
 @pytest.mark.e2e
 def test_demo_prints_its_steps_and_the_summary_and_keeps_the_logs_in_files(databases, airflow_ready):
     """The whole demo on a small data set, as `make demo | cat` shows it."""
-    from social360 import config
+    from social360.core import config
 
     result = subprocess.run([SOCIAL360, "demo", "--customers", "25", "--posts", "120", "--seed", "11"],
                             capture_output=True, text=True, timeout=900,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from social360 import config, warehouse
+from social360.core import config, warehouse
 
 ROOT = config.REPO_ROOT
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -190,7 +190,7 @@ def test_airflow_settings_exist_and_every_container_shares_the_secrets(airflow_r
 
 
 def test_project_variables_are_ones_the_code_reads_and_the_warehouse_urls_agree():
-    from social360.orchestration import WAREHOUSE_CONN_ID
+    from social360.orchestration.dag_support import WAREHOUSE_CONN_ID
 
     code = project_sources()
     for name in AIRFLOW_SERVICES + ["metabase-init"]:
@@ -249,8 +249,8 @@ def test_airflow_init_command_prepares_pools_and_manifest(airflow_ready):
     """What compose's airflow-init runs after `airflow db migrate`, in a fresh interpreter."""
     from airflow.models.pool import Pool
 
-    from social360.dbt_airflow import manifest_path
-    from social360.orchestration import POOLS
+    from social360.orchestration.dbt_airflow import manifest_path
+    from social360.orchestration.dag_support import POOLS
 
     for name in POOLS:
         Pool.delete_pool(name)

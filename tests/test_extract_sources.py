@@ -9,7 +9,7 @@ import psycopg
 from extractors import crm
 from extractors.demo_feed import demo_feed as demo_social
 from extractors.landing import load_cursor
-from social360 import db
+from social360.core import db
 from tests.demo_data import load_demo
 
 

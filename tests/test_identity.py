@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from social360 import dbt_runner, pipeline
+from social360.orchestration import stages as pipeline
+from social360.transform import dbt_runner
 from social360.evaluation.identity import evaluate
 from tests.demo_data import load_demo
 

@@ -258,7 +258,7 @@ def test_without_a_crm_the_crm_sync_reports_absent_tables_instead_of_failing(dat
 
 
 def test_twcs_sample_through_the_pipeline_publishes_the_hand_checked_response_times(databases):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     _crm_tables(databases.crm_url)
     assert twcs.import_file(SAMPLE, "import").rows_landed == 93
@@ -284,7 +284,7 @@ def test_twcs_sample_through_the_airflow_dags(databases, airflow_ready):
 
 
 def test_forum_and_jsonl_conversations_reach_the_response_time_mart(databases, tmp_path):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     _crm_tables(databases.crm_url)
     fake = FakeDiscourse(FakeClock(), seed=3).start()

@@ -17,7 +17,7 @@ from extractors import timestamps
 from extractors.jsonl import jsonl_dump as jsonl
 from extractors.twcs import twcs_dump as twcs
 from extractors.dumps import DumpImportError
-from social360 import dbt_runner
+from social360.transform import dbt_runner
 from social360.cli import app
 
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
@@ -248,7 +248,7 @@ def test_replace_retracts_the_ids_a_dump_no_longer_holds(databases, tmp_path, ki
 
 def test_a_post_landed_outside_the_window_does_not_stretch_the_business_calendar(databases):
     from extractors.landing import RawRecord, land
-    from social360 import db
+    from social360.core import db
 
     def record(post_id: str, created_at: str) -> RawRecord:
         post = _post(post_id, created_at)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from social360 import pipeline
-from social360.catalog import PUBLISHED_MARTS
+from social360.orchestration import stages as pipeline
+from social360.core.catalog import PUBLISHED_MARTS
 from tests.demo_data import NOW, load_demo
 
 AS_OF = NOW.isoformat()

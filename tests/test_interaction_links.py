@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from extractors.jsonl import jsonl_dump as jsonl
-from social360 import dbt_runner
+from social360.transform import dbt_runner
 from tests.fakes.fake_api import FakeClock
 from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.sources.facebook.fake_graph_api import FakeGraphApi

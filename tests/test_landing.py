@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from extractors.landing import RawRecord, land, land_page, load_cursor, payload_hash
-from social360 import db
+from social360.core import db
 
 
 def test_payload_hash_ignores_key_order_but_not_content():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from social360 import dbt_runner, pipeline
+from social360.orchestration import stages as pipeline
+from social360.transform import dbt_runner
 from tests.demo_data import load_demo
 
 AGREEMENT_TESTS = ["daily_response_rollup_matches_each_post", "sentiment_counts_match_interactions"]

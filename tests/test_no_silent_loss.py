@@ -24,7 +24,7 @@ def _gate_failures(url: str, run_id: str, mart: str) -> list[dict]:
 
 
 def test_a_brand_reply_dated_before_its_post_is_reported_with_a_count(databases, tmp_path, monkeypatch):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     monkeypatch.delenv("CRM_URL")  # a dump on its own
 
@@ -55,7 +55,7 @@ def test_a_brand_reply_dated_before_its_post_is_reported_with_a_count(databases,
 @pytest.fixture
 def published_demo(databases):
     """A small demo data set built and published once."""
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     load_demo(seed=9, customers=50, posts=300)
     report = run_all_local("first")
@@ -68,7 +68,7 @@ def test_raw_rows_that_vanish_block_the_marts_built_from_them_until_accepted(pub
 
     from expectations import gate
     from social360.cli import app
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     url = published_demo.warehouse_url
     with psycopg.connect(url) as conn:
@@ -92,7 +92,7 @@ def test_raw_rows_that_vanish_block_the_marts_built_from_them_until_accepted(pub
 def test_a_channel_that_shrinks_blocks_its_mart_even_when_the_table_barely_shrinks(published_demo, tmp_path,
                                                                                    monkeypatch):
     from expectations import gate
-    from social360.pipeline import build_models
+    from social360.orchestration.stages import build_models
 
     url = published_demo.warehouse_url
     build_models()  # fresh candidates, the same rows as the published versions

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from extractors.landing import RawRecord, land
-from social360 import db
+from social360.core import db
 from social360.demo.generator import x_tweet_payload
 from tests.business_time import business_minutes, load_schedules, sla_targets
 from tests.conftest import run_dag, task_states
@@ -19,7 +19,7 @@ from tests.demo_data import NOW, load_demo
 
 pytestmark = pytest.mark.e2e
 AS_OF = NOW.isoformat()
-from social360.catalog import PUBLISHED_MARTS as MARTS
+from social360.core.catalog import PUBLISHED_MARTS as MARTS
 
 
 def _run_all(conf=None):

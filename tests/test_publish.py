@@ -6,9 +6,11 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from social360 import pipeline, publish, warehouse
-from social360.catalog import PUBLISHED_MARTS
-from social360.summary import published_status
+from social360.core import warehouse
+from social360.orchestration import stages as pipeline
+from social360.publish import publisher as publish
+from social360.core.catalog import PUBLISHED_MARTS
+from social360.reporting.summary import published_status
 from tests.demo_data import NOW, load_demo
 
 AS_OF = NOW.isoformat()
@@ -93,7 +95,7 @@ def test_bi_reader_reads_marts_and_nothing_else(published, use_databases):
 def test_publishing_keeps_the_model_description_in_the_table_comment(published, use_databases):
     import yaml
 
-    from social360 import config
+    from social360.core import config
 
     models = yaml.safe_load((config.DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
     descriptions = {model["name"]: model["description"] for model in models["models"]}

@@ -13,7 +13,8 @@ import time
 import psycopg
 import pytest
 
-from social360 import db, publish, warehouse
+from social360.core import db, warehouse
+from social360.publish import publisher as publish
 
 MART = "mart_sentiment"
 ROWS = 3000

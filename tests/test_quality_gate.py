@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from social360 import pipeline, publish
-from social360.catalog import PUBLISHED_MARTS
-from social360.summary import published_status
+from social360.orchestration import stages as pipeline
+from social360.publish import publisher as publish
+from social360.core.catalog import PUBLISHED_MARTS
+from social360.reporting.summary import published_status
 from tests.demo_data import NOW, load_demo
 from tests.test_quality_gate_alerts import webhook  # noqa: F401 - a fixture
 
@@ -491,7 +492,7 @@ def test_a_blocked_rows_contact_details_reach_no_log_alert_or_audit(base, use_da
     import logging
     import re
 
-    from social360 import alerts, contact_details
+    from social360.core import alerts, contact_details
 
     url = use_databases.warehouse_url
     with psycopg.connect(url, autocommit=True) as conn:

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from social360 import alerts
+from social360.core import alerts
 
 
 class _Webhook(BaseHTTPRequestHandler):

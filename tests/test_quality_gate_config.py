@@ -9,7 +9,7 @@ import pytest
 
 from expectations import gate_settings as gate_config
 from expectations.suites import MARTS, ColumnInfo, SuiteContext, build_suite, spec_for
-from social360.catalog import PUBLISHED_MARTS, RAW_TABLES
+from social360.core.catalog import PUBLISHED_MARTS, RAW_TABLES
 
 RESPONSE_COLUMNS = {
     "post_key": ColumnInfo("text"), "post_id": ColumnInfo("text"), "channel": ColumnInfo("text"),

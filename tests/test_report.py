@@ -10,9 +10,12 @@ from datetime import timedelta, timezone
 import psycopg
 import pytest
 
-from social360 import config, db, pipeline, publish, report as report_module
-from social360.report import build_report
-from social360.summary import response_times_by_channel
+from social360.core import config, db
+from social360.orchestration import stages as pipeline
+from social360.publish import publisher as publish
+from social360.reporting import html_report as report_module
+from social360.reporting.html_report import build_report
+from social360.reporting.summary import response_times_by_channel
 from tests.demo_data import NOW, load_demo
 
 TITLES = [

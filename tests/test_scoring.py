@@ -16,7 +16,7 @@ from enrichment.warehouse_scoring import score_new_posts
 from enrichment.scorer import SCORER_VERSION, Score, Scorer
 from enrichment.stream import score_stream
 from extractors.landing import RawRecord, land
-from social360 import db
+from social360.core import db
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +227,7 @@ def test_the_version_staging_chooses_has_a_score_whatever_landed_last(databases)
     although the older version landed last."""
     import psycopg
 
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     def version(text: str, minute: int) -> RawRecord:
         payload = {"id": "100", "text": text, "author_id": "u1", "created_at": "2026-11-20T10:00:00.000Z",

@@ -40,7 +40,7 @@ import httpx
 
 from extractors.base import StreamResult, record_run
 from extractors.landing import RawRecord, land
-from social360 import db
+from social360.core import db
 
 
 def extract(run_id, settings):
@@ -112,7 +112,8 @@ class ToySite(BaseHTTPRequestHandler):
 
 def test_every_stage_reads_the_project_sources_from_the_registry():
     from enrichment import warehouse_scoring  # noqa: F401  (its text expressions come from the registry)
-    from social360 import catalog, orchestration
+    from social360.core import catalog
+    from social360.orchestration import dag_support as orchestration
 
     declared = registry.sources()
     assert {"x", "facebook", "discourse", "twcs", "jsonl", "demo"} <= set(declared)
@@ -134,7 +135,8 @@ def test_a_declaration_that_contradicts_itself_is_refused():
 
 @pytest.fixture
 def toy_source(tmp_path, monkeypatch, use_databases):
-    from social360 import config, dbt_runner
+    from social360.core import config
+    from social360.transform import dbt_runner
 
     package = tmp_path / "toy_source"
     package.mkdir()
@@ -163,7 +165,8 @@ def toy_source(tmp_path, monkeypatch, use_databases):
 
 def test_a_toy_source_added_through_the_registry_alone_reaches_int_social_posts(toy_source):
     from extractors import source_settings as sources
-    from social360 import dbt_runner, pipeline
+    from social360.orchestration import stages as pipeline
+    from social360.transform import dbt_runner
 
     assert "toy" in registry.sources() and "toy_reviews" in registry.raw_tables()
     assert sources.configured_api_sources() == ["toy"]  # from its declared variables

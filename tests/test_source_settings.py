@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from extractors import http, source_settings as sources
-from social360 import pipeline
+from social360.orchestration import stages as pipeline
 from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, x_world
 from tests.sources.x.fake_x_api import FakeXApi
@@ -109,7 +109,7 @@ def test_the_dag_maps_the_configured_sources(databases, clean_env):
 def test_a_misconfigured_source_fails_with_an_alert(databases, clean_env, caplog):
     clean_env.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
     clean_env.setenv("SOCIAL360_X_BEARER_TOKEN", "t")  # but no brand account ids
-    caplog.set_level(logging.ERROR, logger="social360.alerts")
+    caplog.set_level(logging.ERROR, logger="social360.core.alerts")
     with pytest.raises(sources.SourceConfigError, match="brand_user_ids"):
         pipeline.extract_social_source("x", "run-1")
     assert any("config_error" in r.getMessage() for r in caplog.records)

@@ -17,7 +17,7 @@ AS_OF = "2017-11-01T00:00:00+00:00"
 @pytest.fixture
 def no_crm(databases, monkeypatch):
     """No CRM_URL, and the server's default CRM database holds no CRM tables."""
-    from social360 import config, db
+    from social360.core import config, db
 
     monkeypatch.delenv("CRM_URL")
     with psycopg.connect(db.source_url(config.CRM_DB)) as conn:
@@ -35,7 +35,7 @@ def _gate(url: str, mart: str) -> tuple[bool, list[dict]]:
 
 
 def test_a_dump_without_a_crm_publishes_every_mart_with_a_warning_for_the_empty_customer_dimension(no_crm):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     assert twcs.import_file(SAMPLE, "import").rows_landed == 93
     report = run_all_local("no-crm-run", as_of=AS_OF)
@@ -49,7 +49,7 @@ def test_a_dump_without_a_crm_publishes_every_mart_with_a_warning_for_the_empty_
 
 
 def test_a_configured_crm_without_customers_still_blocks_the_customer_dimension(databases):
-    from social360.pipeline import run_all_local
+    from social360.orchestration.stages import run_all_local
 
     _crm_tables(databases.crm_url)  # CRM_URL is set and its tables exist, but hold nobody
     twcs.import_file(SAMPLE, "import")

@@ -1,5 +1,5 @@
 {#- HMAC-SHA256 (hex) of a text under the secret key of the session setting
-    `social360.pii_hash_key` (hex, set by social360.pii_hash for dbt's connections only): the
+    `social360.pii_hash_key` (hex, set by social360.core.pii_hash for dbt's connections only): the
     keyed hash that stands for a personal identifier in the marts. Spelled out with the built-in
     sha256, as the embedded server has no pgcrypto: sha256((K xor opad) || sha256((K xor ipad) || m)),
     K the key zero-padded to SHA-256's 64-byte block. Without the setting the model fails. -#}

@@ -1,7 +1,7 @@
 {#- Free text with e-mail addresses and phone numbers replaced by `[email]` and `[phone]`, for
     marts that show what customers wrote: people post their own contact details, and BI users
     must not see them in clear text. The rule (docs/QUALITY.md, "Personal data") and these two
-    patterns are social360/contact_details.py's EMAIL and PHONE, character for character (a test
+    patterns are social360/core/contact_details.py's EMAIL and PHONE, character for character (a test
     holds them equal and runs both over the same generated contacts):
     - e-mail: name@domain.tld and its obfuscated forms (name at domain dot com, name [at] domain
       [dot] com, name(at)domain.com), any case;

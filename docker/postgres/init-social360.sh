@@ -15,7 +15,7 @@ REVOKE ALL ON DATABASE warehouse FROM PUBLIC;
 REVOKE ALL ON DATABASE crm FROM PUBLIC;
 REVOKE ALL ON DATABASE social_demo FROM PUBLIC;
 GRANT CONNECT ON DATABASE warehouse TO bi_reader;
--- bi_reader's bounds, as social360.warehouse.bi_role_statements() sets them on the embedded server
+-- bi_reader's bounds, as social360.core.warehouse.bi_role_statements() sets them on the embedded server
 REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
 REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 ALTER ROLE bi_reader CONNECTION LIMIT 10;

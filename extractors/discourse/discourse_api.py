@@ -34,7 +34,7 @@ from extractors import http, timestamps
 from extractors.base import ApiExtractor, StreamResult, record_run
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.source_settings import SourceConfigError, SourceSettings
-from social360 import db
+from social360.core import db
 
 log = logging.getLogger(__name__)
 

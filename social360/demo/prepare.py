@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from social360 import db, warehouse
+from social360.core import db, warehouse
 from social360.demo import generator
 from social360.demo import source_databases as sources
 

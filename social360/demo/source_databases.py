@@ -16,7 +16,7 @@ from datetime import datetime
 
 import psycopg
 
-from social360 import config, db
+from social360.core import config, db
 from social360.demo.generator import DemoData, facebook_comment_payload, x_tweet_payload
 
 CRM_DDL = """

@@ -34,6 +34,7 @@ LAYER_OF = {
     "social360.reporting": "reporting",
     "social360.orchestration": "orchestration",
     "social360.cli": "orchestration",
+    "social360.terminal": "orchestration",
     "dags": "orchestration",
 }
 # outside the product's import path: only the CLI (which runs the demo) may import them

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from social360 import config, db
+from social360.core import config, db
 
 
 @dataclass
@@ -78,7 +78,8 @@ def evaluate_seeds(seeds: list[int], *, customers: int = 400, posts: int = 3000,
     Destructive: it empties the warehouse of ``$SOCIAL360_HOME``; run it with a home of its own."""
     from datetime import datetime, timezone
 
-    from social360 import dbt_runner, pipeline
+    from social360.orchestration import stages as pipeline
+    from social360.transform import dbt_runner
     from social360.demo import generator, source_databases as sources
     from social360.demo import prepare as runner
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("seeds", nargs="*", type=int, default=list(range(1, 10)))
     args = parser.parse_args(argv)
     os.environ["SOCIAL360_HOME"] = str(config.subdir("identity-evaluation"))
-    from social360 import warehouse
+    from social360.core import warehouse
 
     warehouse.up()
     print("| seed | precision | recall | links | owned accounts |\n|---|---|---|---|---|")

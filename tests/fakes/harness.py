@@ -170,8 +170,8 @@ def cursor(url: str, source: str, stream: str) -> dict | None:
 
 def reset_raw(url: str) -> None:
     """Empty every raw table and the extraction state (creating the schema first if needed)."""
-    from social360 import db
-    from social360.catalog import RAW_TABLES
+    from social360.core import db
+    from social360.core.catalog import RAW_TABLES
 
     db.connect(url).close()
     with psycopg.connect(url) as conn:

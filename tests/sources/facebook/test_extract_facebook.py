@@ -340,8 +340,8 @@ def _permission_lost_mid_run(databases, fake, monkeypatch, caplog):
         "conn_type": "http", "host": fake.url, "password": fake.token,
         "extra": {"page_ids": BRAND_PAGE, "page_size": 3}}))
     monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
-    caplog.set_level(logging.ERROR, logger="social360.alerts")
-    from social360 import pipeline
+    caplog.set_level(logging.ERROR, logger="social360.core.alerts")
+    from social360.orchestration import stages as pipeline
 
     with pytest.raises(http.Forbidden, match="permission"):
         pipeline.extract_social_source("facebook", "run-2")
@@ -385,7 +385,7 @@ def _retired_version(databases, fake, monkeypatch, caplog, oldest):
         "extra": {"page_ids": BRAND_PAGE, "page_size": 3, "api_version": "v19.0"}}))
     monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
     caplog.set_level(logging.WARNING)
-    from social360 import pipeline
+    from social360.orchestration import stages as pipeline
 
     outcome = pipeline.extract_social_source("facebook", "run-1")
     assert outcome["status"] == "ok"
@@ -396,7 +396,7 @@ def _retired_version(databases, fake, monkeypatch, caplog, oldest):
         status, message = conn.execute("SELECT status, message FROM raw.extract_runs").fetchone()
     assert status == "api_version_retired"
     assert "v19.0" in message and "2026-05-21" in message and oldest in message
-    alerts = [r.getMessage() for r in caplog.records if r.name == "social360.alerts"]
+    alerts = [r.getMessage() for r in caplog.records if r.name == "social360.core.alerts"]
     assert any("v19.0" in a and "ALERT" in a for a in alerts)
 
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from extractors import http
-from social360 import pipeline
+from social360.orchestration import stages as pipeline
 from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, X_VERSIONS, cursor, latest, live, raw_rows, run_x, x_world
 from tests.sources.x.fake_x_api import FakeXApi
@@ -148,7 +148,7 @@ def test_usage_cap_stops_the_source_with_an_alert_and_no_retry(databases, fake, 
         % (fake.url, fake.token, BRAND_X)))
     monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
     fake.schedule(None, "usage_capped")
-    caplog.set_level(logging.ERROR, logger="social360.alerts")
+    caplog.set_level(logging.ERROR, logger="social360.core.alerts")
     with pytest.raises(http.UsageCapped):
         pipeline.extract_social_source("x", "run-1")
     assert len(fake.requests) == 2  # the capped 429 is not retried
@@ -345,7 +345,7 @@ def test_a_poll_that_reaches_the_800_mention_limit_records_and_alerts_a_possible
 
         burst = [fake.post(str(200 + i % 4), f"@acme_support outage report {i}", mentions=(BRAND_X,))
                  for i in range(850)]  # more mentions between two polls than the timeline reaches
-        caplog.set_level(logging.ERROR, logger="social360.alerts")
+        caplog.set_level(logging.ERROR, logger="social360.core.alerts")
         second = pipeline.extract_social_source("x", "run-2")
         mentions = next(s for s in second["streams"] if s["stream"] == f"{BRAND_X}:mentions")
         assert mentions["status"] == "possible_gap"
@@ -368,7 +368,7 @@ def test_a_poll_that_reaches_the_800_mention_limit_records_and_alerts_a_possible
 def test_the_post_spelling_flows_through_staging_and_the_scorer(databases):
     """Extract with the 2026 names, score with the real scorer, build staging with real dbt."""
     from enrichment.warehouse_scoring import score_new_posts
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     fake = FakeXApi(FakeClock(), seed=3, naming="post").start()
     try:

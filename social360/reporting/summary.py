@@ -6,8 +6,8 @@ from typing import Any
 
 from psycopg import sql
 
-from social360 import db, warehouse
-from social360.catalog import RAW_TABLES, published_marts
+from social360.core import db, warehouse
+from social360.core.catalog import RAW_TABLES, published_marts
 
 
 def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
@@ -151,7 +151,7 @@ def render(summary: dict[str, Any], console: Any = None) -> None:
     """Print the summary as tables (on ``console``, else stdout; never cut at 80 columns when piped)."""
     from rich.table import Table
 
-    from social360.terminal import console as wide_console
+    from social360.reporting.console import console as wide_console
 
     console = console or wide_console()
     counts = Table(title="Rows")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from social360 import db
+from social360.core import db
 
 PERIOD_DAYS = 7
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from social360 import config, warehouse
+from social360.core import config, warehouse
 
 
 def target_path() -> Path:
@@ -121,7 +121,7 @@ def invoke(args: list[str], *, url: str | None = None, vars: dict[str, Any] | No
     """Run one dbt command in this process; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
-    from social360 import pii_hash
+    from social360.core import pii_hash
 
     os.environ.update(connection_env(url))
     pii_hash.export_to_dbt()  # the key of the marts' personal-data hashes, as a session setting
@@ -187,7 +187,7 @@ def generate_docs(*, url: str | None = None) -> Path:
     """``dbt docs generate --static`` describing the published relations (``marts.*``, the tables BI
     tools read) rather than the candidates the build writes; returns ``static_index.html``, one file
     with the manifest and catalog inlined, so it opens under ``file://``."""
-    from social360 import db
+    from social360.core import db
 
     target = docs_path()
     result = invoke(["docs", "generate", "--static"], url=url, vars={"candidate_schema": db.PUBLISHED_SCHEMA},

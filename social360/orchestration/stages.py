@@ -9,8 +9,8 @@ import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from social360.catalog import published_marts
-from social360.config import LOOKBACK_MINUTES
+from social360.core.catalog import published_marts
+from social360.core.config import LOOKBACK_MINUTES
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _extract_source(source: str, run_id: str) -> dict[str, Any]:
 
 def _alert_warnings(source: str, results, run_id: str) -> None:
     """A stream that ran but needs a person (a possible gap, a retired API version): alert, go on."""
-    from social360 import alerts
+    from social360.core import alerts
 
     streams_by_warning: dict[tuple[str, str], list[str]] = {}
     for result in results:
@@ -94,7 +94,7 @@ def _stop_source(source: str, error: Exception, run_id: str):
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(message) from error
-    from social360 import alerts
+    from social360.core import alerts
 
     alerts.send(message, details={"run_id": run_id, "source": source, "kind": kind})
     raise error
@@ -120,7 +120,7 @@ def take_build_lock(dag_id: str, run_id: str) -> bool:
     """Take the warehouse's build lease for this run, waiting for another build to finish; False
     (the run then skips everything: nothing built, validated, recorded or alerted) when it is
     still running after ``SOCIAL360_BUILD_LOCK_WAIT_SECONDS``."""
-    from social360 import build_lock
+    from social360.core import build_lock
 
     try:
         lease = build_lock.acquire(build_lock.holder_of(dag_id, run_id))
@@ -140,7 +140,7 @@ def build_was_skipped(dag_run: Any) -> bool:
 @contextmanager
 def keeping_build_lock(dag_run: Any) -> Iterator[None]:
     """Keep this DAG run's build lease alive while a task of the build works."""
-    from social360 import build_lock
+    from social360.core import build_lock
 
     if dag_run is None:
         yield
@@ -161,7 +161,7 @@ def enrich() -> dict[str, int]:
 def build_models(*, as_of: str | None = None, full_refresh: bool = False,
                  dbt_vars: dict[str, Any] | None = None) -> dict[str, Any]:
     """``dbt build`` of every model; returns per-model outcome for the gates."""
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     variables = {**(dbt_vars or {}), **({"as_of": as_of} if as_of else {})}
     result = dbt_runner.build(vars=variables or None, full_refresh=full_refresh)
@@ -181,7 +181,7 @@ def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str, *, as_of: s
     the moment freshness is measured against.
     """
     from expectations import gate as gx_gate
-    from social360 import publish
+    from social360.publish import publisher as publish
 
     outcome = (dbt_summary or {}).get("models", {}).get(mart) if dbt_summary else None
     result = gx_gate.validate(mart, dbt_outcome=outcome, run_id=run_id, as_of=as_of or (dbt_summary or {}).get("as_of"),
@@ -199,7 +199,7 @@ def gate(mart: str, dbt_summary: dict[str, Any] | None, run_id: str, *, as_of: s
 
 def publish_mart(mart: str, run_id: str) -> dict[str, Any]:
     """Publish the candidate this run's gate validated (write-audit-publish: nothing else)."""
-    from social360 import publish
+    from social360.publish import publisher as publish
 
     relid = publish.validated_candidate(mart, run_id)
     result = publish.publish(mart, run_id=run_id, expected_relid=relid)
@@ -208,7 +208,7 @@ def publish_mart(mart: str, run_id: str) -> dict[str, Any]:
 
 def blocked_marts(run_id: str) -> dict[str, str]:
     """Marts a run did not publish, with the reason its gate or publish recorded (or that none was)."""
-    from social360 import db
+    from social360.core import db
 
     with db.connect() as conn:
         rows = conn.execute(
@@ -228,7 +228,7 @@ def blocked_marts(run_id: str) -> dict[str, str]:
 def run_all_local(run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
     """The whole pipeline in this process without Airflow (used by benchmarks and debugging); the
     build holds the warehouse's build lease, as the build DAG's runs do."""
-    from social360 import build_lock
+    from social360.core import build_lock
 
     report: dict[str, Any] = {"extract": {}, "gates": {}}
     for source in configured_social_sources():

@@ -67,7 +67,7 @@ def holder_of(dag_id: str, run_id: str) -> str:
 
 
 def _connect(url: str | None):
-    from social360 import db
+    from social360.core import db
 
     return db.connect(url, autocommit=True)
 

@@ -15,11 +15,11 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
-from social360 import config, warehouse
+from social360.core import config, warehouse
 
 log = logging.getLogger(__name__)
 
-from social360.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
+from social360.core.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
 
 BI_ROLE = warehouse.BI_USER
 
@@ -206,7 +206,7 @@ CREATE TABLE IF NOT EXISTS audit.build_lease (
     acquired_at  timestamptz NOT NULL,
     expires_at   timestamptz NOT NULL
 );
-COMMENT ON TABLE audit.build_lease IS 'Who builds the warehouse now: one build at a time (social360.build_lock).';
+COMMENT ON TABLE audit.build_lease IS 'Who builds the warehouse now: one build at a time (social360.core.build_lock).';
 
 COMMENT ON TABLE audit.relation_validations IS 'Suites of upstream tables dbt rebuilds (staging, intermediate), validated once per run and reused by every mart''s gate; keyed by the table''s file node, which a rebuild changes.';
 """

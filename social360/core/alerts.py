@@ -21,7 +21,7 @@ import os
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-log = logging.getLogger("social360.alerts")
+log = logging.getLogger("social360.core.alerts")
 
 WEBHOOK_ATTEMPTS = 3
 TIMEOUT_SECONDS = 10.0
@@ -98,7 +98,7 @@ def _smtp_send(smtp_url: str, to: list[str], subject: str, body: str) -> None:
 def send(text: str, *, details: dict[str, Any] | None = None) -> dict[str, bool]:
     """Deliver an alert on every configured channel, contact details redacted from its text and
     details; returns which channels took it."""
-    from social360.contact_details import redact, redact_values
+    from social360.core.contact_details import redact, redact_values
 
     text, details = redact(text), redact_values(details)
     log.error("ALERT: %s%s", text, f" {json.dumps(details, default=str)}" if details else "")

@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from social360 import config, db
-from social360.report_metrics import Headline, due_soon_table, frame as _frame, headlines
+from social360.core import config, db
+from social360.reporting.report_metrics import Headline, due_soon_table, frame as _frame, headlines
 
 REPORT_MARTS = ("mart_sentiment", "mart_response_times", "mart_response_times_daily", "mart_priority_queue",
                 "dim_customers")
@@ -317,7 +317,7 @@ def render_html(charts: list[Chart], status: dict, queue, tier_a, generated_at: 
 
 def build_report(*, url: str | None = None, out_dir: Path | None = None) -> Path:
     """Write the report; return its path (``latest.html`` beside it always points to the newest)."""
-    from social360.summary import published_status
+    from social360.reporting.summary import published_status
 
     generated_at = datetime.now(timezone.utc)
     with db.connect(url) as conn:

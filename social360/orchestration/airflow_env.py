@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from social360 import config, warehouse
+from social360.core import config, warehouse
 
 ADMIN_USER = "admin"
 DEFAULT_PORT = 8080
@@ -80,7 +80,7 @@ def prepare(*, migrate: bool = True) -> dict[str, str]:
     the pools and (re)parse the dbt project when it changed."""
     if "airflow" in sys.modules and os.environ.get("AIRFLOW_HOME") != str(airflow_home()):
         raise RuntimeError(
-            f"airflow was imported before social360.airflow_env.prepare() (AIRFLOW_HOME="
+            f"airflow was imported before social360.orchestration.airflow_env.prepare() (AIRFLOW_HOME="
             f"{os.environ.get('AIRFLOW_HOME')!r}, expected {str(airflow_home())!r}); configure it first"
         )
     env = environ()
@@ -88,7 +88,7 @@ def prepare(*, migrate: bool = True) -> dict[str, str]:
     if migrate:
         migrate_metadata_db()
         ensure_pools()
-        from social360.dbt_airflow import ensure_manifest
+        from social360.orchestration.dbt_airflow import ensure_manifest
 
         ensure_manifest()
     return env
@@ -111,7 +111,7 @@ def ensure_pools() -> dict[str, int]:
     """Create or resize one pool per external API (``orchestration.POOLS``); returns name -> slots."""
     from airflow.models.pool import Pool
 
-    from social360.orchestration import POOLS
+    from social360.orchestration.dag_support import POOLS
 
     slots = {}
     for spec in POOLS.values():
@@ -130,9 +130,9 @@ def run_dag(dag_id: str, *, conf: dict | None = None, logical_date=None, dbt_tas
     of the folder, as parsed here, as its current version: in a home a scheduler also uses, only
     the default keeps its first run from finding tasks of another shape ("removed").
     """
-    from social360.dbt_airflow import DBT_TASKS_ENV, PER_NODE
+    from social360.orchestration.dbt_airflow import DBT_TASKS_ENV, PER_NODE
 
-    from social360.build_lock import IN_PROCESS_ENV
+    from social360.core.build_lock import IN_PROCESS_ENV
 
     prepare()
     mode = dbt_tasks or os.environ.get(DBT_TASKS_ENV) or PER_NODE

@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 
-from social360 import config
+from social360.core import config
 
 KEY_ENV = "SOCIAL360_PII_HASH_KEY"
 SETTING = "social360.pii_hash_key"

@@ -22,14 +22,15 @@ The module is import-light: cosmos and dbt are imported inside the functions tha
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from social360 import config
-from social360.catalog import published_marts
+from social360.core import config
+from social360.core.catalog import published_marts
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ RESULTS_XCOM_KEY = "dbt_results"
 PROFILE_NAME = "social360"
 TARGET_NAME = "warehouse"
 BUILD_TASK_ID = "build"
+WAREHOUSE_CONN_ID = "warehouse"  # the Airflow connection dbt tasks read the warehouse from
+DBT_NODE_TIMEOUT = timedelta(minutes=20)
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 _IGNORED_DIRS = {"target", "logs", "dbt_packages"}
 
@@ -54,7 +57,7 @@ def manifest_path() -> Path:
 
 def _project_files() -> list[Path]:
     """The dbt project's files, and those of the extra models folder (``SOCIAL360_DBT_EXTRA_MODELS``)."""
-    from social360 import dbt_runner
+    from social360.transform import dbt_runner
 
     files = []
     for root in (config.DBT_PROJECT_DIR, *dbt_runner.extra_model_paths()):
@@ -78,7 +81,8 @@ def parse_project(target: Path) -> Path:
     Parsing needs no database, so this never starts the embedded warehouse."""
     from dbt.cli.main import dbtRunner
 
-    from social360 import dbt_runner, warehouse
+    from social360.core import warehouse
+    from social360.transform import dbt_runner
 
     url = warehouse.external_url() or f"postgresql://{warehouse.APP_USER}@127.0.0.1:5432/{config.WAREHOUSE_DB}"
     env = {**dbt_runner.connection_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -157,11 +161,11 @@ def _parsed_manifest() -> dict[str, Any]:
 
 def start_dbt_task(context: Any) -> None:
     """``pre_execute`` of every dbt task: renew the run's build lease, hand dbt's connections the
-    key of the personal-data hashes (``social360.pii_hash``), forget results of an earlier
+    key of the personal-data hashes (``social360.core.pii_hash``), forget results of an earlier
     command in this process, and freeze the long-lived heap so the ``gc.collect()`` cosmos runs after dbt scans only dbt's objects."""
     import gc
 
-    from social360 import build_lock, pii_hash
+    from social360.core import build_lock, pii_hash
 
     pii_hash.export_to_dbt()
     _reported.clear()
@@ -218,7 +222,7 @@ def mart_outcome(mart: str, tasks: MartDbtTasks, pull: Callable[[str], list[dict
     Missing results count against the mart: a model that did not report is not built (the
     reason names the failed upstream nodes), and a test task that did not report failed.
     """
-    from social360.dbt_runner import BuildResult, NodeResult
+    from social360.transform.dbt_runner import BuildResult, NodeResult
 
     reported = {task_id: pull(task_id) for task_id in tasks.all}
     nodes = [NodeResult(**n) for results in reported.values() for n in (results or [])]
@@ -261,7 +265,6 @@ def mart_outcome(mart: str, tasks: MartDbtTasks, pull: Callable[[str], list[dict
 def operator_args() -> dict[str, Any]:
     """Arguments of every cosmos task: the CLI's profiles.yml fed from the ``warehouse`` connection,
     the run's ``as_of`` and ``full_refresh`` params, and the callback that reports results."""
-    from social360.orchestration import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID
 
     conn = f"conn.{WAREHOUSE_CONN_ID}"
     return {
@@ -367,15 +370,14 @@ def build_task_group(group_id: str = GROUP_ID):
     """One task runs ``dbt build`` of the whole project and reports like the per-node tasks."""
     from airflow.sdk import TaskGroup, task
 
-    from social360.orchestration import DBT_NODE_TIMEOUT
 
     with TaskGroup(group_id=group_id, tooltip="dbt build of the whole project in one task") as group:
 
         @task(task_id=BUILD_TASK_ID, execution_timeout=DBT_NODE_TIMEOUT * 3)
         def build(params: dict | None = None, ti=None, dag_run=None) -> dict:
             """dbt build of every model, seed and snapshot with their tests, in one dbt command."""
-            from social360 import dbt_runner
-            from social360.pipeline import keeping_build_lock
+            from social360.transform import dbt_runner
+            from social360.orchestration.stages import keeping_build_lock
 
             params = params or {}
             with keeping_build_lock(dag_run):

@@ -38,10 +38,21 @@ PUBLISHED_SCHEMA = "marts"
 CANDIDATE_SCHEMA = "marts_candidate"
 
 
+def manifest_candidates() -> list[Path]:
+    """Where dbt's manifest may be: the CLI's target folder and Airflow's copy."""
+    from social360.core import config
+
+    base = config.home() / "dbt"
+    return [base / "target" / "manifest.json", base / "manifest.json"]
+
+
+def newest_manifest() -> Path | None:
+    found = [p for p in manifest_candidates() if p.exists()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
 def manifest_nodes(path: Path | None = None) -> dict[str, dict] | None:
     """The nodes of dbt's newest manifest under ``$SOCIAL360_HOME/dbt`` (None: none parsed yet)."""
-    from expectations.lineage import newest_manifest
-
     path = path or newest_manifest()
     if path is None:
         return None

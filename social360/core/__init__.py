@@ -1,0 +1,1 @@
+"""The bottom layer: configuration, connections, the embedded warehouse, DDL, alerts and the build lock."""

@@ -1,0 +1,1 @@
+"""The publish stage: swapping validated candidates into the marts BI tools read."""

@@ -1,0 +1,1 @@
+"""Reports on what was published: the HTML report and the terminal summary."""

@@ -1,0 +1,1 @@
+"""The dbt stage: running dbt in this process."""
