@@ -44,6 +44,8 @@ docs: install
 	$(BIN)/social360 docs
 
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m social360.dev.layers
 	$(BIN)/social360 lint
 
 lock:

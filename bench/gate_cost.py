@@ -68,7 +68,7 @@ def _measure(args, gate, db) -> None:
         for _ in range(args.rounds):
             for name, options in variants.items():
                 result: list = []
-                seconds = _timed(lambda: result.append(
+                seconds = _timed(lambda result=result, mart=mart, options=options: result.append(
                     gate.validate(mart, schema=db.PUBLISHED_SCHEMA, run_id=f"bench-{time.time_ns()}", **options)))
                 best[name] = min(best.get(name, seconds), seconds)
                 checks[name] = result[0].evaluated

@@ -77,7 +77,8 @@ def run_bare_copy(url: str, posts) -> float:
         conn.execute("CREATE TABLE bench_scratch.bench_copy (native_id text, payload jsonb, payload_hash text)")
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY bench_scratch.bench_copy (native_id, payload, payload_hash) FROM STDIN") as copy:
+        copy_sql = "COPY bench_scratch.bench_copy (native_id, payload, payload_hash) FROM STDIN"
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
             for tid, payload, _context in posts:
                 copy.write_row((tid, canonical_json(payload), payload_hash(payload)))
         conn.commit()

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.common import Figure, bench_warehouse, machine, print_table
 
@@ -63,7 +62,7 @@ class MemorySampler:
             self.peak = max(self.peak, self._sample())
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "MemorySampler":
+    def __enter__(self) -> MemorySampler:
         self._thread.start()
         return self
 
@@ -83,11 +82,12 @@ def prepare(posts: int, seed: int, hold_back: int) -> dict:
     import psycopg
 
     from social360.core import config, db
-    from social360.demo import generator, source_databases as sources
+    from social360.demo import generator
     from social360.demo import prepare as runner
+    from social360.demo import source_databases as sources
 
     runner.reset_warehouse()
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     customers = max(100, posts // 10)
     seconds, data = _timed(generator.generate, seed=seed, customers=customers, posts=posts, now=now, days=90,
                            orders_per_customer=ORDERS_PER_CUSTOMER)
@@ -113,8 +113,8 @@ def extract_all(run_id: str) -> None:
 
 def build_and_publish(run_id: str, as_of: str, dbt_vars: dict | None = None) -> dict[str, float]:
     """What customer360_build does, stage by stage."""
-    from social360.orchestration import stages as pipeline
     from social360.core.catalog import PUBLISHED_MARTS
+    from social360.orchestration import stages as pipeline
 
     timings = {}
     timings["score"], _ = _timed(pipeline.enrich)

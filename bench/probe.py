@@ -245,7 +245,7 @@ def probe_bi_reader(probe: Probe) -> Section:
         try:
             with psycopg.connect(bi_url, autocommit=True) as conn:
                 # the server must stop a runaway query; the probe gives up on it after a minute
-                timer = threading.Timer(60, lambda c=conn: (cancelled.set(), c.cancel()))
+                timer = threading.Timer(60, lambda c=conn, flag=cancelled: (flag.set(), c.cancel()))
                 timer.start()
                 try:
                     conn.execute(statement)

@@ -19,7 +19,13 @@ from __future__ import annotations
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from social360.core.catalog import CRM_RAW_TABLES
-from social360.orchestration.dag_support import DEFAULT_ARGS, EXTRACT_TIMEOUT, START_DATE, default_crm_lookback, landed_alias
+from social360.orchestration.dag_support import (
+    DEFAULT_ARGS,
+    EXTRACT_TIMEOUT,
+    START_DATE,
+    default_crm_lookback,
+    landed_alias,
+)
 
 
 @dag(

@@ -27,7 +27,6 @@ from dataclasses import asdict
 
 from airflow.sdk import AssetAny, Param, dag, task, teardown
 
-from social360.orchestration.dbt_airflow import dbt_task_group
 from social360.orchestration.dag_support import (
     DEFAULT_ARGS,
     GATE_TIMEOUT,
@@ -38,6 +37,7 @@ from social360.orchestration.dag_support import (
     mart_assets,
     on_gate_blocked,
 )
+from social360.orchestration.dbt_airflow import dbt_task_group
 
 
 @dag(
@@ -75,7 +75,8 @@ def customer360_build():
     @task
     def enrich(dag_run=None) -> dict:
         """Sentiment and intent for every post that is new or edited since its last score."""
-        from social360.orchestration.stages import enrich as score_posts, keeping_build_lock
+        from social360.orchestration.stages import enrich as score_posts
+        from social360.orchestration.stages import keeping_build_lock
 
         with keeping_build_lock(dag_run):
             return score_posts()
@@ -87,7 +88,8 @@ def customer360_build():
         from airflow.sdk.exceptions import AirflowFailException
 
         from social360.orchestration.dbt_airflow import RESULTS_XCOM_KEY, MartDbtTasks, mart_outcome
-        from social360.orchestration.stages import GateFailed, gate as run_gate, keeping_build_lock
+        from social360.orchestration.stages import GateFailed, keeping_build_lock
+        from social360.orchestration.stages import gate as run_gate
 
         def pull(task_id: str):
             return ti.xcom_pull(task_ids=task_id, key=RESULTS_XCOM_KEY)

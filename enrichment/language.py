@@ -10,18 +10,13 @@ import re
 
 # Function words frequent in each language and rare in the others (written for Social360).
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and is are was were to of in it my you your for on with this that have has not "
-                    "i me we our be been will can just what why how when they at from but".split()),
-    "es": frozenset("el la los las es y que de en un una por para con mi mis tu pero muy ya lleva nadie "
-                    "hola gracias tienen está esta dos semanas pedido".split()),
-    "fr": frozenset("le la les est et que de des en un une pour avec mon ma mes votre vous mais très pas "
-                    "je nous bonjour merci ce cette est-ce".split()),
-    "de": frozenset("der die das ist und nicht ein eine mit mein meine ihr sie ich wir aber sehr noch "
-                    "danke für auf kein keine".split()),
-    "pt": frozenset("o os as é e que de em um uma para com meu minha você mas muito não obrigado "
-                    "olá está".split()),
-    "it": frozenset("il lo gli è e che di in un una per con mio mia non ma molto grazie ciao sono".split()),
-    "nl": frozenset("de het een is en niet met mijn jullie maar zeer nog dank voor op geen".split()),
+    "en": frozenset(["the", "and", "is", "are", "was", "were", "to", "of", "in", "it", "my", "you", "your", "for", "on", "with", "this", "that", "have", "has", "not", "i", "me", "we", "our", "be", "been", "will", "can", "just", "what", "why", "how", "when", "they", "at", "from", "but"]),
+    "es": frozenset(["el", "la", "los", "las", "es", "y", "que", "de", "en", "un", "una", "por", "para", "con", "mi", "mis", "tu", "pero", "muy", "ya", "lleva", "nadie", "hola", "gracias", "tienen", "está", "esta", "dos", "semanas", "pedido"]),
+    "fr": frozenset(["le", "la", "les", "est", "et", "que", "de", "des", "en", "un", "une", "pour", "avec", "mon", "ma", "mes", "votre", "vous", "mais", "très", "pas", "je", "nous", "bonjour", "merci", "ce", "cette", "est-ce"]),
+    "de": frozenset(["der", "die", "das", "ist", "und", "nicht", "ein", "eine", "mit", "mein", "meine", "ihr", "sie", "ich", "wir", "aber", "sehr", "noch", "danke", "für", "auf", "kein", "keine"]),
+    "pt": frozenset(["o", "os", "as", "é", "e", "que", "de", "em", "um", "uma", "para", "com", "meu", "minha", "você", "mas", "muito", "não", "obrigado", "olá", "está"]),
+    "it": frozenset(["il", "lo", "gli", "è", "e", "che", "di", "in", "un", "una", "per", "con", "mio", "mia", "non", "ma", "molto", "grazie", "ciao", "sono"]),
+    "nl": frozenset(["de", "het", "een", "is", "en", "niet", "met", "mijn", "jullie", "maar", "zeer", "nog", "dank", "voor", "op", "geen"]),
 }
 _SCRIPTS = (  # (first code point, last code point, language)
     (0x3040, 0x30FF, "ja"), (0xAC00, 0xD7AF, "ko"), (0x4E00, 0x9FFF, "zh"), (0x0400, 0x04FF, "ru"),

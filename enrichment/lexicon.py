@@ -34,8 +34,9 @@ def ensure_nltk_data() -> Path:
     paths = os.environ.get("NLTK_DATA", "").split(os.pathsep)
     if str(NLTK_DATA) not in paths:
         os.environ["NLTK_DATA"] = os.pathsep.join([str(NLTK_DATA), *[p for p in paths if p]])
-    from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
     import nltk.data
+
+    from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
 
     if str(NLTK_DATA) not in nltk.data.path:
         nltk.data.path.insert(0, str(NLTK_DATA))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from enrichment import intent, language
 from enrichment.sentiment import SentimentModel
@@ -120,7 +120,7 @@ class Scorer:
             self._pool.close()
             self._pool = None
 
-    def __enter__(self) -> "Scorer":
+    def __enter__(self) -> Scorer:
         return self
 
     def __exit__(self, *exc) -> None:

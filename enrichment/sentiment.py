@@ -29,8 +29,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from enrichment.care_rules import (CAMEL, CARE_NEGATE, EMPATHY, EXPECTATIONS, IRONY_POSITIVE, KEEP, SADNESS,
-                                   SECOND_PERSON, STRONG_POSITIVE, VADER_NEGATE, VaderConstants)
+from enrichment.care_rules import (
+    CAMEL,
+    CARE_NEGATE,
+    EMPATHY,
+    EXPECTATIONS,
+    IRONY_POSITIVE,
+    KEEP,
+    SADNESS,
+    SECOND_PERSON,
+    STRONG_POSITIVE,
+    VADER_NEGATE,
+    VaderConstants,
+)
 from enrichment.lexicon import care_terms, emoji_valences, vader_lexicon
 from enrichment.scan import Scan
 from enrichment.text import SENTENCE_ENDS, clean, tokenize

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from itertools import islice
-from typing import IO, Iterator
+from typing import IO
 
 from enrichment.scorer import Scorer
 

@@ -16,9 +16,9 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 import regex
+from nltk.tokenize import TweetTokenizer, casual
 
 from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
-from nltk.tokenize import TweetTokenizer, casual
 
 _URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:'\")\]]*(?:\s|$))")  # trailing punctuation stays
 _MENTION = re.compile(r"(?<![\w@])@\w+")

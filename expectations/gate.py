@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -210,7 +210,7 @@ def _to_datetime(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def reference_time(conn: Any, schema: str, as_of: str | datetime | None = None) -> datetime | None:
@@ -312,7 +312,7 @@ def run_targets(url: str, targets: list[Target], *, mart: str, run_name: str,
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     site = docs.add_site(context, mart) if data_docs else None
     source = context.data_sources.add_postgres(name="warehouse", connection_string=sqlalchemy_url(url))
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
     outcomes = []
     for target in targets:
         asset = source.add_table_asset(name=f"{target.schema}.{target.table}", table_name=target.table,
@@ -535,7 +535,7 @@ def validate(mart: str, *, dbt_outcome: dict[str, Any] | None = None, url: str |
 
         ledger = _raw_ledger(conn, [r for r in upstream_relations if r.startswith("raw.")])
         reused = _reused_validations(conn, run_id, _reusable(upstream_relations))
-        for relation, (count, relation_failures) in reused.items():
+        for _relation, (count, relation_failures) in reused.items():
             evaluated += count
             failures += relation_failures
         targets: list[Target] = []

@@ -13,8 +13,6 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from social360.core import config
-
 log = logging.getLogger(__name__)
 
 GATED_LAYERS = ("staging", "raw")

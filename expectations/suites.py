@@ -14,9 +14,9 @@ Severities and bounds come from :mod:`expectations.gate_settings`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from expectations import checks
 from expectations.gate_settings import GateConfig
@@ -105,7 +105,7 @@ class TableSpec:
     customers_only: bool = False  # its rows come from the CRM alone: empty is a warning when no CRM is configured
     pii_free: bool = False
     upstream: tuple[str, ...] = ()  # fallback lineage when dbt's manifest is unavailable
-    extra: Callable[[SuiteContext, "TableSpec"], list] | None = None
+    extra: Callable[[SuiteContext, TableSpec], list] | None = None
 
     @property
     def schema_checked(self) -> bool:

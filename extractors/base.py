@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -27,7 +27,7 @@ class StreamResult:
     rows_landed: int = 0
     status: str = "ok"
     message: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     warnings: list[str] = field(default_factory=list)
     retracted: int = 0  # a dump imported with --replace: ids it no longer holds, retracted
 
@@ -64,7 +64,7 @@ class ApiExtractor:
         self.warehouse_url = warehouse_url
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.client.clock(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.client.clock(), tz=UTC)
 
 
 def record_run(conn: psycopg.Connection, result: StreamResult, run_id: str) -> None:

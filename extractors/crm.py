@@ -9,7 +9,7 @@ latest version per primary key wins in staging, and the cursor moves with each p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -33,7 +33,7 @@ TABLES = (
     CrmTable("orders", "order_id", "crm_orders"),
     CrmTable("support_tickets", "ticket_id", "crm_support_tickets"),
 )
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def lookback() -> timedelta:

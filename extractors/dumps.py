@@ -15,9 +15,10 @@ JSONL channel): ids imported before that it no longer holds are retracted (a del
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import Any
 
 from extractors.base import ExtractorError, StreamResult, record_run
 from extractors.landing import RawRecord, land_as_latest
@@ -59,7 +60,7 @@ def check_file(path: Path) -> None:
         raise DumpImportError(path, [], reason="no such file")
 
 
-def land_dump(path: Path, items: Iterable[Union[RawRecord, Problem]], *, table: str, source: str, run_id: str,
+def land_dump(path: Path, items: Iterable[RawRecord | Problem], *, table: str, source: str, run_id: str,
               warehouse_url: str | None = None, scope: str = "", replace: bool = False) -> StreamResult:
     """Land every record of ``items`` in one transaction, or none of them if any item is a problem.
 

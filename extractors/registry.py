@@ -17,10 +17,11 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 PLUGIN_ENV = "SOCIAL360_SOURCE_MODULES"
 KINDS = ("api", "feed", "dump")

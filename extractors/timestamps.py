@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 MIN_ENV = "SOCIAL360_TIMESTAMP_MIN"
 MAX_AHEAD_ENV = "SOCIAL360_TIMESTAMP_MAX_AHEAD"
@@ -58,12 +58,12 @@ def parse_earliest(text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{MIN_ENV}={text!r} is not ISO 8601") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def window(now: datetime | None = None) -> Window:
     """The window in force (from the environment) as seen at ``now`` (default: the current time)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     earliest = parse_earliest(os.environ.get(MIN_ENV) or DEFAULT_MIN)
     ahead = parse_duration(os.environ.get(MAX_AHEAD_ENV) or DEFAULT_MAX_AHEAD)
     return Window(earliest, now + ahead)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 import typer
 
@@ -85,7 +84,7 @@ def demo(
     customers: int = typer.Option(300, min=1, help="CRM customers to generate."),
     posts: int = typer.Option(2000, min=1, help="Social posts (inbound and brand replies) to generate."),
     days: int = typer.Option(60, min=1, help="Days of history before now."),
-    now: Optional[str] = typer.Option(None, help="Anchor time (ISO 8601); default: the current hour."),
+    now: str | None = typer.Option(None, help="Anchor time (ISO 8601); default: the current hour."),
     run_pipeline: bool = typer.Option(True, "--run/--no-run", help="Run the DAGs after generating the sources."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
@@ -93,7 +92,7 @@ def demo(
     from social360.demo import prepare as runner
     from social360.terminal import Steps
 
-    anchor = datetime.fromisoformat(now) if now else datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    anchor = datetime.fromisoformat(now) if now else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with Steps("demo", verbose=verbose) as steps:
         with steps.step("demo sources", "sources") as step:
             info = runner.prepare_sources(seed=seed, customers=customers, posts=posts, days=days, now=anchor)
@@ -159,7 +158,7 @@ def accept_raw_loss(
         typer.secho(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}", fg="red", err=True)
         raise typer.Exit(1)
     with db.connect() as conn:
-        rows = record_raw_rows(conn, name, f"accepted__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}", note=reason)
+        rows = record_raw_rows(conn, name, f"accepted__{datetime.now(UTC):%Y%m%dT%H%M%S}", note=reason)
         conn.commit()
     typer.echo(f"{name}: {rows:,} rows accepted as its new baseline ({reason})")
 
@@ -174,7 +173,7 @@ def score() -> None:
 
 @app.command()
 def airflow(
-    port: Optional[int] = typer.Option(None, envvar="SOCIAL360_AIRFLOW_PORT", help="UI/API port.",
+    port: int | None = typer.Option(None, envvar="SOCIAL360_AIRFLOW_PORT", help="UI/API port.",
                                        show_default="8080, or a free port when 8080 is taken"),
     paused: bool = typer.Option(False, "--paused/--active", help="Start with the DAGs paused (no scheduled runs)."),
     init_only: bool = typer.Option(False, "--init-only", help="Prepare metadata DB, pools and dbt manifest; do not start."),
@@ -229,12 +228,12 @@ def import_jsonl(
 def _report_import(load) -> None:
     from extractors.base import ExtractorError
 
-    run_id = f"import__{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}"
+    run_id = f"import__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     try:
         result = load(run_id)
     except (ExtractorError, ValueError, FileNotFoundError) as exc:
         typer.secho(str(exc), fg="red", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     retracted = f", {result.retracted} retracted" if result.retracted else ""
     typer.echo(f"{result.stream}: {result.rows_seen} rows read, {result.rows_landed} new "
                f"({result.rows_seen - result.rows_landed} already there){retracted}")
@@ -333,8 +332,8 @@ def _print_summary(steps) -> None:
 def _print_artifacts(*, dbt_docs: bool) -> None:
     """Where to look next: the HTML report (the build DAG writes it), dbt docs and GX Data Docs."""
     from social360.core import config
-    from social360.transform import dbt_runner
     from social360.reporting.summary import published_status
+    from social360.transform import dbt_runner
 
     reports = config.subdir("reports")
     latest = reports / "latest.html"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +31,7 @@ def log_folder(command: str) -> Path:
     """A new folder for one command's logs, ``$SOCIAL360_HOME/logs/<command>-<UTC time>``; older
     folders beyond the newest ``KEEP_LOG_FOLDERS`` are removed."""
     logs = config.subdir("logs")
-    folder = logs / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+    folder = logs / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
     folder.mkdir()
     ours = [p for p in logs.iterdir() if p.is_dir() and _LOG_FOLDER.match(p.name)]
     for old in sorted(ours, key=lambda p: p.name.rsplit("-", 1)[-1])[:-KEEP_LOG_FOLDERS]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from social360.demo import generator
 from social360.demo import source_databases as sources
 
 # Recent, so freshness checks see live data; whole hour, so a test session sees one value.
-NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def load_demo(seed: int = 11, customers: int = 80, posts: int = 400, now: datetime = NOW, days: int = 20):

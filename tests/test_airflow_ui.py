@@ -37,7 +37,12 @@ def chromium() -> Path:
 def local_airflow(databases, airflow_ready, chromium):
     """Demo data landed in raw with the plain stage functions, then Airflow with every DAG paused."""
     from social360.orchestration import airflow_env
-    from social360.orchestration.stages import configured_social_sources, crm_tables, extract_social_source, sync_crm_table
+    from social360.orchestration.stages import (
+        configured_social_sources,
+        crm_tables,
+        extract_social_source,
+        sync_crm_table,
+    )
     from tests.demo_data import load_demo
 
     load_demo(seed=9, customers=30, posts=120)

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 from social360 import cli
 from social360.core import catalog, config, warehouse
-from social360.orchestration import dbt_airflow, stages as pipeline
-from social360.transform import dbt_runner
+from social360.orchestration import dbt_airflow
+from social360.orchestration import stages as pipeline
 from social360.reporting.summary import published_status
+from social360.transform import dbt_runner
 from tests.conftest import run_dag, task_states
 from tests.demo_data import NOW, load_demo
 

@@ -11,9 +11,9 @@ import pytest
 from psycopg import sql
 
 from social360.core import warehouse
+from social360.core.catalog import PUBLISHED_MARTS
 from social360.orchestration import stages as pipeline
 from social360.publish import publisher as publish
-from social360.core.catalog import PUBLISHED_MARTS
 from tests.demo_data import NOW, load_demo
 
 SYSTEM = ("pg_catalog", "information_schema")

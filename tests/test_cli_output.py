@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from social360.core.catalog import PUBLISHED_MARTS, RAW_TABLES
 from social360.cli import app
+from social360.core.catalog import PUBLISHED_MARTS, RAW_TABLES
 
 SOCIAL360 = str(Path(sys.executable).parent / "social360")
 
@@ -42,7 +42,7 @@ def _summary() -> dict:
             "failed_expectations": []}
     return {
         "tables": {f"raw.{t}": 10 for t in RAW_TABLES} | {f"marts.{m}": 5 for m in PUBLISHED_MARTS},
-        "marts": {m: mart for m in PUBLISHED_MARTS},
+        "marts": dict.fromkeys(PUBLISHED_MARTS, mart),
         "sentiment": [{"channel": "twitter", "posts": 677, "avg_sentiment": -0.041, "negative_share": 0.402}],
         "response_times": [{"channel": "twitter", "inbound": 677, "answered": 561, "p50_minutes": 67.9,
                             "p90_minutes": 718.0, "sla_breach_rate": 0.371}],

@@ -7,7 +7,7 @@ none once redacted; dates, times, prices and short order refs stay readable."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from expectations import checks
 from social360.core import config, contact_details
-from social360.transform import dbt_runner
 from social360.demo import generator, phrases
+from social360.transform import dbt_runner
 
-DEMO = generator.generate(seed=3, customers=120, posts=10, now=datetime(2026, 11, 20, tzinfo=timezone.utc), days=5)
+DEMO = generator.generate(seed=3, customers=120, posts=10, now=datetime(2026, 11, 20, tzinfo=UTC), days=5)
 DEMO_CONTACTS = [(c.email, c.phone) for c in DEMO.customers]
 
 # --- generated contacts and the ways people write them --------------------------------------------

@@ -58,7 +58,8 @@ def test_every_dbt_model_seed_and_snapshot_is_a_task_that_builds_and_tests_it(da
         task = dag.get_task(task_id)
         assert type(task).__name__ == "DbtBuildLocalOperator"
         assert task.retries == 2 and task.retry_exponential_backoff
-        parents = {p.split(".")[-1] for p in node["depends_on"].get("nodes", []) if p.split(".")[0] in ("model", "seed", "snapshot")}
+        parents = {p.split(".")[-1] for p in node["depends_on"].get("nodes", [])
+                   if p.split(".")[0] in ("model", "seed", "snapshot")}
         built_parents = {t.split(".", 1)[1].rsplit("_", 2)[0] for t in task.upstream_task_ids if t.endswith("_build")}
         assert parents <= built_parents, f"{node['name']} must wait for {parents - built_parents}"
     multi_parent = [t for t in manifest["nodes"].values()
@@ -279,7 +280,13 @@ def test_dbt_events_reach_the_gates_through_xcom_and_a_failed_test_is_not_retrie
     from dbt.events.types import NodeFinished
     from dbt_common.events.base_types import msg_from_base_event
 
-    from social360.orchestration.dbt_airflow import RESULTS_XCOM_KEY, collect_node_result, manifest_path, push_results, start_dbt_task
+    from social360.orchestration.dbt_airflow import (
+        RESULTS_XCOM_KEY,
+        collect_node_result,
+        manifest_path,
+        push_results,
+        start_dbt_task,
+    )
 
     class TaskInstance:  # the one thing the callback needs from Airflow's context
         def __init__(self):

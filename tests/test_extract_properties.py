@@ -20,15 +20,28 @@ import sys
 import httpx
 import psycopg
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from extractors import http
 from tests.conftest import create_databases
 from tests.fakes.fake_api import FakeClock
+from tests.fakes.harness import (
+    BRAND_PAGE,
+    BRAND_X,
+    X_VERSIONS,
+    cursor,
+    discourse_world,
+    facebook_world,
+    latest,
+    reset_raw,
+    run_discourse,
+    run_facebook,
+    run_x,
+    x_world,
+)
 from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.sources.facebook.fake_graph_api import FakeGraphApi
-from tests.fakes.harness import (BRAND_PAGE, BRAND_X, X_VERSIONS, cursor, discourse_world, facebook_world, latest,
-                                 reset_raw, run_discourse, run_facebook, run_x, x_world)
 from tests.sources.x.fake_x_api import FakeXApi
 
 COMMON = ["throttle", "server_error", "timeout", "truncated", "token_expired", "insert", "delete", "edit"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from social360.evaluation.identity import evaluate
 from social360.orchestration import stages as pipeline
 from social360.transform import dbt_runner
-from social360.evaluation.identity import evaluate
 from tests.demo_data import load_demo
 
 

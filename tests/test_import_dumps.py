@@ -14,14 +14,14 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from extractors.dumps import DumpImportError
 from extractors.jsonl import jsonl_dump as jsonl
 from extractors.twcs import twcs_dump as twcs
-from extractors.dumps import DumpImportError
 from social360.cli import app
 from tests.conftest import run_dag
 from tests.fakes.fake_api import FakeClock
-from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.fakes.harness import live, raw_rows, run_discourse
+from tests.sources.discourse.fake_discourse import FakeDiscourse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "twcs_sample.csv"
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
@@ -55,7 +55,8 @@ def test_dumps_as_found_in_the_wild_load(databases, tmp_path):
         "," + HEADER,  # pandas' unnamed index column
         '0,1.0,sprintcare,False,Tue Oct 31 22:10:47 +0000 2017,"@115712 I understand.\r Please DM us.",2.0,3.0',
         "1,2,115712,True,Tue Oct 31 22:11:45 +0000 2017,@sprintcare and how do you propose\rwe do that,,1.0",
-        '2,3,115712,True,Tue Oct 31 22:08:27 +0000 2017,"@sprintcare I have sent several private messages, and no one is responding",1,4.0',
+        '2,3,115712,True,Tue Oct 31 22:08:27 +0000 2017,'
+        '"@sprintcare I have sent several private messages, and no one is responding",1,4.0',
         '3,5,115713,True,Tue Oct 31 22:16:48 +0000 2017,"@sprintcare is the worst customer service ""ever""","6,7,8",',
         "4,6.0,sprintcare,False,Tue Oct 31 22:26:48 +0000 2017,@115713 We hate to hear that.,,5.0",
     ]

@@ -6,7 +6,7 @@ not a file. A duplicate id in one file is reported; the latest import of an id w
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from extractors import timestamps
+from extractors.dumps import DumpImportError
 from extractors.jsonl import jsonl_dump as jsonl
 from extractors.twcs import twcs_dump as twcs
-from extractors.dumps import DumpImportError
-from social360.transform import dbt_runner
 from social360.cli import app
+from social360.transform import dbt_runner
 
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
 
@@ -93,16 +93,16 @@ def test_twcs_rejects_timestamps_outside_the_window_by_line_and_field(databases,
 
 
 def test_the_window_is_configured_from_the_environment(monkeypatch):
-    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 10, tzinfo=UTC)
     default = timestamps.window(now)
-    assert default.earliest == datetime(2006, 1, 1, tzinfo=timezone.utc)
+    assert default.earliest == datetime(2006, 1, 1, tzinfo=UTC)
     assert default.latest == now + timedelta(days=1)
     monkeypatch.setenv(timestamps.MIN_ENV, "2020-01-01")
     monkeypatch.setenv(timestamps.MAX_AHEAD_ENV, "36 hours")
     custom = timestamps.window(now)
-    assert (custom.earliest, custom.latest) == (datetime(2020, 1, 1, tzinfo=timezone.utc), now + timedelta(hours=36))
+    assert (custom.earliest, custom.latest) == (datetime(2020, 1, 1, tzinfo=UTC), now + timedelta(hours=36))
     with pytest.raises(timestamps.OutOfWindow, match="created_at 2017-10-31T22:10:47"):
-        custom.check(datetime(2017, 10, 31, 22, 10, 47, tzinfo=timezone.utc), "created_at")
+        custom.check(datetime(2017, 10, 31, 22, 10, 47, tzinfo=UTC), "created_at")
     monkeypatch.setenv(timestamps.MAX_AHEAD_ENV, "soon")
     with pytest.raises(ValueError, match="SOCIAL360_TIMESTAMP_MAX_AHEAD"):
         timestamps.window(now)
@@ -195,7 +195,7 @@ def test_a_reimported_row_replaces_a_future_dated_one(databases, tmp_path, monke
     assert dbt_runner.build(["stg_twcs__tweets"]).success
     with psycopg.connect(databases.warehouse_url) as conn:
         created = conn.execute("SELECT created_at FROM staging.stg_twcs__tweets WHERE tweet_id = '7'").fetchone()[0]
-    assert created == datetime(2020, 1, 1, tzinfo=timezone.utc)
+    assert created == datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def test_importing_an_earlier_file_again_makes_its_rows_win_again(databases, tmp_path):
@@ -265,13 +265,13 @@ def test_a_post_landed_outside_the_window_does_not_stretch_the_business_calendar
     with psycopg.connect(databases.warehouse_url) as conn:
         first, last = conn.execute(
             "SELECT min(opens_at), max(closes_at) FROM intermediate.int_support_schedule_intervals").fetchone()
-    assert datetime(2026, 11, 16, tzinfo=timezone.utc) <= first <= datetime(2026, 11, 19, tzinfo=timezone.utc)
-    assert datetime(2026, 12, 1, tzinfo=timezone.utc) <= last <= datetime(2026, 12, 8, tzinfo=timezone.utc)
+    assert datetime(2026, 11, 16, tzinfo=UTC) <= first <= datetime(2026, 11, 19, tzinfo=UTC)
+    assert datetime(2026, 12, 1, tzinfo=UTC) <= last <= datetime(2026, 12, 8, tzinfo=UTC)
 
 
 # --- API extractors -----------------------------------------------------------------------------
 
-FUTURE = datetime(2099, 1, 1, tzinfo=timezone.utc)
+FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 
 
 def _rejections(url: str) -> list[str]:
@@ -299,8 +299,8 @@ def test_x_rejects_a_tweet_dated_outside_the_window_and_records_it(databases):
 
 def test_facebook_rejects_a_post_dated_outside_the_window_and_records_it(databases):
     from tests.fakes.fake_api import FakeClock
-    from tests.sources.facebook.fake_graph_api import FakeGraphApi
     from tests.fakes.harness import BRAND_PAGE, facebook_world, raw_rows, run_facebook
+    from tests.sources.facebook.fake_graph_api import FakeGraphApi
 
     fake = FakeGraphApi(FakeClock(), seed=3).start()
     try:
@@ -316,8 +316,8 @@ def test_facebook_rejects_a_post_dated_outside_the_window_and_records_it(databas
 
 def test_discourse_rejects_a_post_dated_outside_the_window_and_records_it(databases):
     from tests.fakes.fake_api import FakeClock
-    from tests.sources.discourse.fake_discourse import FakeDiscourse
     from tests.fakes.harness import discourse_world, raw_rows, run_discourse
+    from tests.sources.discourse.fake_discourse import FakeDiscourse
 
     fake = FakeDiscourse(FakeClock(), seed=3).start()
     try:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import psycopg
-import pytest
 
-from social360.orchestration import stages as pipeline
 from social360.core.catalog import PUBLISHED_MARTS
+from social360.orchestration import stages as pipeline
 from tests.demo_data import NOW, load_demo
 
 AS_OF = NOW.isoformat()

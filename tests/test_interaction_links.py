@@ -12,10 +12,18 @@ import pytest
 from extractors.jsonl import jsonl_dump as jsonl
 from social360.transform import dbt_runner
 from tests.fakes.fake_api import FakeClock
+from tests.fakes.harness import (
+    BRAND_PAGE,
+    BRAND_X,
+    discourse_world,
+    facebook_world,
+    run_discourse,
+    run_facebook,
+    run_x,
+    x_world,
+)
 from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.sources.facebook.fake_graph_api import FakeGraphApi
-from tests.fakes.harness import (BRAND_PAGE, BRAND_X, discourse_world, facebook_world, run_discourse, run_facebook,
-                                 run_x, x_world)
 from tests.sources.x.fake_x_api import FakeXApi
 
 CONTACTS = "mail me at jane.doe@example.com or call +44 20 7946 0958"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -93,7 +93,7 @@ def test_cursor_moves_only_with_the_rows_it_covers(databases):
 
 
 def test_source_time_and_run_id_are_kept(databases):
-    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with db.connect() as conn:
         land(conn, "x_tweets", [RawRecord("1", {"id": "1"}, source_updated_at=at)], "run-xyz")
         conn.commit()

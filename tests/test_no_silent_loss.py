@@ -5,7 +5,6 @@ the post it answers is reported instead of leaving the post silently unanswered.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import psycopg
 import pytest

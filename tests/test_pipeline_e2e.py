@@ -12,6 +12,7 @@ import pytest
 
 from extractors.landing import RawRecord, land
 from social360.core import db
+from social360.core.catalog import PUBLISHED_MARTS as MARTS
 from social360.demo.generator import x_tweet_payload
 from tests.business_time import business_minutes, load_schedules, sla_targets
 from tests.conftest import run_dag, task_states
@@ -19,7 +20,6 @@ from tests.demo_data import NOW, load_demo
 
 pytestmark = pytest.mark.e2e
 AS_OF = NOW.isoformat()
-from social360.core.catalog import PUBLISHED_MARTS as MARTS
 
 
 def _run_all(conf=None):
@@ -97,7 +97,7 @@ def test_pipeline_end_to_end(databases, airflow_ready):
     with psycopg.connect(databases.warehouse_url) as conn:
         versions = dict(conn.execute(
             "SELECT mart, max(version) FROM audit.publish_log WHERE published GROUP BY mart").fetchall())
-    assert versions == {m: 2 for m in MARTS}
+    assert versions == dict.fromkeys(MARTS, 2)
 
     # --- a bad load: a tweet stamped two days in the future reaches raw ---
     victim = next(p for p in data.inbound() if p.channel == "twitter" and not p.author.customer_id)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+from social360.core.catalog import PUBLISHED_MARTS
 from social360.orchestration import stages as pipeline
 from social360.publish import publisher as publish
-from social360.core.catalog import PUBLISHED_MARTS
 from social360.reporting.summary import published_status
 from tests.demo_data import NOW, load_demo
 from tests.test_quality_gate_alerts import webhook  # noqa: F401 - a fixture
@@ -37,7 +37,7 @@ class Defect:
     observed: object = None  # the exact value the audit must show, when it is known
 
 
-_ANSWERED = f"SELECT post_key FROM {{t}} WHERE first_response_at IS NOT NULL ORDER BY post_key LIMIT 2"
+_ANSWERED = "SELECT post_key FROM {t} WHERE first_response_at IS NOT NULL ORDER BY post_key LIMIT 2"
 _BUSINESS = (
     "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS first_response_business_minutes numeric(14, 2); "
     "UPDATE {t} SET first_response_business_minutes = first_response_calendar_minutes + 30 "
@@ -106,7 +106,7 @@ def base(module_databases):
         mp.setenv(var, value)
     load_demo(seed=5, customers=60, posts=300)
     report = pipeline.run_all_local("base", as_of=AS_OF)
-    assert report["gates"] == {m: "published" for m in PUBLISHED_MARTS}, report["gates"]
+    assert report["gates"] == dict.fromkeys(PUBLISHED_MARTS, "published"), report["gates"]
     with psycopg.connect(module_databases.warehouse_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA pristine")
         for mart in PAIR:
@@ -345,7 +345,7 @@ def test_row_checks_read_only_the_rows_changed_since_the_published_version(base,
         _restore(conn, RESPONSES)
         unchanged = gate.validate(RESPONSES, run_id="changed-rows-0", as_of=AS_OF, data_docs=False)
         conn.execute("UPDATE marts_candidate.mart_response_times SET sla_target_minutes = sla_target_minutes + 1 "
-                     f"WHERE post_key IN (SELECT post_key FROM marts_candidate.mart_response_times "
+                     "WHERE post_key IN (SELECT post_key FROM marts_candidate.mart_response_times "
                      "ORDER BY post_key LIMIT 3)")
         changed = gate.validate(RESPONSES, run_id="changed-rows-3", as_of=AS_OF, data_docs=False)
         total = conn.execute("SELECT count(*) FROM marts_candidate.mart_response_times").fetchone()[0]
@@ -360,8 +360,8 @@ def test_every_row_is_validated_when_the_row_checks_changed(base, use_databases)
     """A published version validated by other row checks proves nothing about the new ones."""
     from dataclasses import replace
 
-    from expectations import gate_settings as gate_config
     from expectations import gate
+    from expectations import gate_settings as gate_config
 
     url = use_databases.warehouse_url
     with psycopg.connect(url, autocommit=True) as conn:
@@ -473,19 +473,19 @@ def test_status_shows_versions_gate_results_failures_and_docs(base, use_database
     version = published_status()[SENTIMENT]["version"]
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.output.splitlines() if l.startswith(f"{SENTIMENT}:"))
+    line = next(row for row in result.output.splitlines() if row.startswith(f"{SENTIMENT}:"))
     assert f"version {version} " in line and "last gate BLOCKED" in line and "status-run" in line
     assert "failed: unexpected_rows_count(key sentiment_key is unique) (observed: 2)" in result.output
     assert "data docs: file://" in result.output
     for mart in PUBLISHED_MARTS:
-        assert any(l.startswith(f"{mart}: version ") for l in result.output.splitlines())
+        assert any(row.startswith(f"{mart}: version ") for row in result.output.splitlines())
     as_json = CliRunner().invoke(app, ["status", "--json"])
     import json
 
     assert json.loads(as_json.output)[SENTIMENT]["last_gate_passed"] is False
 
 
-def test_a_blocked_rows_contact_details_reach_no_log_alert_or_audit(base, use_databases, webhook, caplog):
+def test_a_blocked_rows_contact_details_reach_no_log_alert_or_audit(base, use_databases, webhook, caplog):  # noqa: F811
     """The row the privacy check blocks is named by its key only: its customer's phone and e-mail
     reach neither the gate's error (what Airflow stores and alerts carry), the log, the webhook,
     ``audit.gate_failures`` / ``gate_results`` nor the publish log, in any format."""

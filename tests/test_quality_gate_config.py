@@ -3,7 +3,7 @@ columns a table has, and bounds and severities come from a TOML file when one is
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_a_missing_column_is_reported_once_by_the_schema_check():
 
 
 def test_volume_freshness_and_references_follow_the_context():
-    reference = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    reference = datetime(2026, 11, 20, 12, tzinfo=UTC)
     ctx = SuiteContext("marts_candidate", existing_tables=frozenset({"marts.dim_customers", "marts.mart_response_times"}),
                        columns=dict(RESPONSE_COLUMNS), previous_rows=200, reference_time=reference)
     suite = _described(build_suite(MARTS["mart_response_times"], ctx))

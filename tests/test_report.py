@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import psycopg
 import pytest
@@ -236,8 +236,8 @@ def test_headlines_compare_the_last_seven_days_with_the_seven_before(report, use
         posts = conn.execute("SELECT activity_date, post_count, negative_count, scored_post_count "
                              "FROM marts.mart_sentiment").fetchall()
         received = conn.execute("SELECT received_at, is_sla_breached FROM marts.mart_response_times").fetchall()
-    received = [(at.astimezone(timezone.utc), breached) for at, breached in received]
-    end = as_of.astimezone(timezone.utc).date()
+    received = [(at.astimezone(UTC), breached) for at, breached in received]
+    end = as_of.astimezone(UTC).date()
     current = [p for p in posts if end - timedelta(days=7) < p[0] <= end]
     previous = [p for p in posts if end - timedelta(days=14) < p[0] <= end - timedelta(days=7)]
     inbound = headlines["Inbound posts"]

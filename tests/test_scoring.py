@@ -7,14 +7,14 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from enrichment import scorer as scorer_module
-from enrichment.warehouse_scoring import score_new_posts
 from enrichment.scorer import SCORER_VERSION, Score, Scorer
 from enrichment.stream import score_stream
+from enrichment.warehouse_scoring import score_new_posts
 from extractors.landing import RawRecord, land
 from social360.core import db
 
@@ -214,7 +214,7 @@ def test_runner_rescores_everything_for_a_new_scorer_version_with_the_batch_path
     assert score_new_posts(batch_size=60, workers=2)["x_tweets"] == len(texts)  # pool, two batches
     assert score_new_posts(workers=2)["x_tweets"] == 0
     stored = _stored()
-    for i, text in enumerate(texts):
+    for i in range(len(texts)):
         old, new = stored[(str(i), SCORER_VERSION)], stored[(str(i), "test-next")]
         assert old == new  # same model, same result: only the version differs
     assert stored[("0", "test-next")][2] == "es"
@@ -232,7 +232,7 @@ def test_the_version_staging_chooses_has_a_score_whatever_landed_last(databases)
     def version(text: str, minute: int) -> RawRecord:
         payload = {"id": "100", "text": text, "author_id": "u1", "created_at": "2026-11-20T10:00:00.000Z",
                    "edit_history_tweet_ids": ["100"]}
-        return RawRecord("100", payload, source_updated_at=datetime(2026, 11, 20, 10, minute, tzinfo=timezone.utc),
+        return RawRecord("100", payload, source_updated_at=datetime(2026, 11, 20, 10, minute, tzinfo=UTC),
                          context={"brand_user_id": "b1", "brand_username": "acme"})
 
     with db.connect() as conn:

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from extractors import http, source_settings as sources
+from extractors import http
+from extractors import source_settings as sources
 from social360.orchestration import stages as pipeline
 from tests.fakes.fake_api import FakeClock
 from tests.fakes.harness import BRAND_X, x_world

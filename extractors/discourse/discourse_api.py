@@ -77,7 +77,7 @@ class DiscourseConfig:
     sweep_every: timedelta | None = timedelta(hours=24)
 
     @classmethod
-    def from_settings(cls, settings: SourceSettings) -> "DiscourseConfig":
+    def from_settings(cls, settings: SourceSettings) -> DiscourseConfig:
         if not settings.base_url:
             raise SourceConfigError("discourse: set the forum's base URL (connection host or SOCIAL360_DISCOURSE_BASE_URL)")
         return cls(

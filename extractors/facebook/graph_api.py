@@ -28,15 +28,16 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
 from extractors import http, timestamps
-from extractors.facebook import graph_versions
 from extractors.base import ApiExtractor, StreamResult, record_run
+from extractors.facebook import graph_versions
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.source_settings import SourceConfigError, SourceSettings
 from social360.core import db
@@ -141,7 +142,7 @@ class FacebookConfig:
     max_restarts: int = 3
 
     @classmethod
-    def from_settings(cls, settings: SourceSettings) -> "FacebookConfig":
+    def from_settings(cls, settings: SourceSettings) -> FacebookConfig:
         pages = settings.get_list("page_ids")
         if not pages:
             raise SourceConfigError("facebook: set page_ids (the brand pages' numeric ids)")

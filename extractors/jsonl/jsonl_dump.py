@@ -17,9 +17,10 @@ imports nothing and names every bad line.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any
 
 from extractors import timestamps
 from extractors.base import StreamResult
@@ -79,7 +80,7 @@ def _check(post: Any, window: Window) -> tuple[datetime, datetime | None]:
     return created, updated
 
 
-def read(path: Path, channel: str) -> Iterator[Union[RawRecord, Problem]]:
+def read(path: Path, channel: str) -> Iterator[RawRecord | Problem]:
     """Every line of the file as a record, or a problem naming its line (and field)."""
     window = timestamps.window()
     with open(path, "rb") as handle:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterator, Union
 
 from extractors import timestamps
 from extractors.base import StreamResult
@@ -57,7 +57,7 @@ def normalize_id(value: str | None) -> str | None:
 def parse_created_at(value: str, window: Window | None = None) -> datetime:
     """The moment in UTC, if it lies in the timestamp window (default: the one in force)."""
     moment = (window or timestamps.window()).check(_parse_moment(value), "created_at")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _parse_moment(value: str) -> datetime:
@@ -84,7 +84,7 @@ def parse_inbound(value: str) -> bool:
     raise ValueError(f"inbound must be True or False, got {value!r}")
 
 
-def read(path: Path) -> Iterator[Union[RawRecord, Problem]]:
+def read(path: Path) -> Iterator[RawRecord | Problem]:
     """Every row of the dump as a record, or a problem naming its line (and field)."""
     window = timestamps.window()
     with open(path, "rb") as handle:
@@ -122,7 +122,7 @@ def _restore(cell: str) -> str:
 
 
 def _row(path: Path, line: int, names: list[str], kept: list[tuple[int, str]], row: list[str],
-         window: Window) -> Union[RawRecord, Problem]:
+         window: Window) -> RawRecord | Problem:
     if len(row) > len(names) and not any(c.strip() for c in row[len(names):]):
         row = row[: len(names)]
     if len(row) != len(names):

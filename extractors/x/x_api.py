@@ -26,9 +26,10 @@ source with :class:`~extractors.http.UsageCapped` / :class:`~extractors.http.Tok
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -116,7 +117,7 @@ class XConfig:
     tweet_fields: str = TWEET_FIELDS
 
     @classmethod
-    def from_settings(cls, settings: SourceSettings) -> "XConfig":
+    def from_settings(cls, settings: SourceSettings) -> XConfig:
         brands = settings.get_list("brand_user_ids")
         if not brands:
             raise SourceConfigError("x: set brand_user_ids (the brand accounts' numeric X user ids)")
@@ -250,7 +251,7 @@ class XExtractor(ApiExtractor):
                 return
 
     def _walk_and_land(self, conn, path, params, context, result, run_id, *, stream_key: str | None = None,
-                       final_cursor: Callable[[str | None], dict] | None = None) -> "Walk":
+                       final_cursor: Callable[[str | None], dict] | None = None) -> Walk:
         """Land every page as it comes; with ``final_cursor``, the cursor lands with the last page."""
         walk = Walk()
         for number, (body, last) in enumerate(self._pages(path, params)):
@@ -281,10 +282,10 @@ class XExtractor(ApiExtractor):
 
     def _rehydrate(self, conn, brand_id: str, stream: str, since: datetime, result: StreamResult, run_id: str) -> None:
         rows = conn.execute(
-            """
+            f"""
             SELECT native_id, payload, context FROM (
                 SELECT DISTINCT ON (chain) native_id, payload, context, is_deleted, source_updated_at, run_id
-                FROM (SELECT *, {chain} AS chain
+                FROM (SELECT *, {EDIT_CHAIN_SQL} AS chain
                       FROM raw.x_tweets
                       WHERE context ->> 'brand_user_id' = %s AND context ->> 'stream' = %s) AS versions
                 ORDER BY chain, source_updated_at DESC NULLS LAST, length(native_id) DESC, native_id DESC,
@@ -292,7 +293,7 @@ class XExtractor(ApiExtractor):
             ) AS latest
             WHERE NOT is_deleted AND source_updated_at >= %s AND run_id <> %s
             ORDER BY native_id
-            """.format(chain=EDIT_CHAIN_SQL),
+            """,
             (brand_id, stream, since, run_id),
         ).fetchall()
         known = {native_id: (payload, context) for native_id, payload, context in rows}
@@ -364,7 +365,7 @@ def _max_id(first_newest: str | None, previous: str | None) -> str | None:
 
 
 def _x_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(text: str | None) -> datetime | None:

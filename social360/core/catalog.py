@@ -7,9 +7,9 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-log = logging.getLogger(__name__)
-
 from extractors import registry
+
+log = logging.getLogger(__name__)
 
 # every raw table a declared source lands (extractors/<source>/__init__.py)
 SOCIAL_RAW_TABLES = registry.raw_tables()

@@ -9,17 +9,16 @@ Every statement is idempotent, so ``migrate()`` runs at the start of every stage
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 from psycopg import sql
 
 from social360.core import config, warehouse
+from social360.core.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-from social360.core.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
 
 BI_ROLE = warehouse.BI_USER
 
@@ -40,9 +39,8 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
     """A connection whose work commits on success and rolls back on error."""
-    with connect(url) as conn:
-        with conn.transaction():
-            yield conn
+    with connect(url) as conn, conn.transaction():
+        yield conn
 
 
 def _raw_table_ddl(table: str) -> sql.Composed:
@@ -211,7 +209,7 @@ COMMENT ON TABLE audit.build_lease IS 'Who builds the warehouse now: one build a
 COMMENT ON TABLE audit.relation_validations IS 'Suites of upstream tables dbt rebuilds (staging, intermediate), validated once per run and reused by every mart''s gate; keyed by the table''s file node, which a rebuild changes.';
 """
 
-BI_GRANTS = """
+BI_GRANTS = r"""
 DO $$
 DECLARE
     other record;

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from social360.demo import phrases
 
@@ -124,9 +124,9 @@ class DemoData:
         """Inbound post id -> time of the earliest brand post that answers it."""
         first: dict[str, datetime] = {}
         for post in self.posts:
-            if post.is_brand and post.answers_id:
-                if post.answers_id not in first or post.created_at < first[post.answers_id]:
-                    first[post.answers_id] = post.created_at
+            if post.is_brand and post.answers_id and (
+                    post.answers_id not in first or post.created_at < first[post.answers_id]):
+                first[post.answers_id] = post.created_at
         return first
 
 
@@ -169,7 +169,7 @@ def generate(
     (``orders_per_customer`` scales the order history; about 2.4 by default)."""
     if customers < 1 or posts < 1:
         raise ValueError("customers and posts must be at least 1")
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
     data = DemoData(seed=seed, now=now)
     start = now - timedelta(days=days)
@@ -504,11 +504,11 @@ def _generate_threads(rng: random.Random, data: DemoData, target: int, start: da
 
 
 def _fb_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def _x_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 # --- API shapes ------------------------------------------------------------------------------

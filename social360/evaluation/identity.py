@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import psycopg
 
@@ -76,14 +77,15 @@ def evaluate_seeds(seeds: list[int], *, customers: int = 400, posts: int = 3000,
     """Generate each seed's demo data into an empty warehouse, build the identity models, score them.
 
     Destructive: it empties the warehouse of ``$SOCIAL360_HOME``; run it with a home of its own."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
+    from social360.demo import generator
+    from social360.demo import prepare as runner
+    from social360.demo import source_databases as sources
     from social360.orchestration import stages as pipeline
     from social360.transform import dbt_runner
-    from social360.demo import generator, source_databases as sources
-    from social360.demo import prepare as runner
 
-    now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
     scores = {}
     for seed in seeds:
         runner.reset_warehouse()

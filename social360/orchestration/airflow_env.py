@@ -130,9 +130,8 @@ def run_dag(dag_id: str, *, conf: dict | None = None, logical_date=None, dbt_tas
     of the folder, as parsed here, as its current version: in a home a scheduler also uses, only
     the default keeps its first run from finding tasks of another shape ("removed").
     """
-    from social360.orchestration.dbt_airflow import DBT_TASKS_ENV, PER_NODE
-
     from social360.core.build_lock import IN_PROCESS_ENV
+    from social360.orchestration.dbt_airflow import DBT_TASKS_ENV, PER_NODE
 
     prepare()
     mode = dbt_tasks or os.environ.get(DBT_TASKS_ENV) or PER_NODE

@@ -18,8 +18,8 @@ from airflow.sdk import Asset, AssetAlias
 
 from extractors import registry
 from social360.core.alerts import on_task_failure, send
-from social360.orchestration.dbt_airflow import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID  # noqa: F401
 from social360.core.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
+from social360.orchestration.dbt_airflow import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID  # noqa: F401
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 

@@ -13,7 +13,8 @@ depends on, with the names of failed tests.
 ``SOCIAL360_DBT_TASKS=build`` renders a single task that runs ``dbt build`` of the whole project
 instead and reports the same way; the tests' ``dag.test()`` runs use it, because they run every
 task one after another in one process, where each per-node task pays dbt's start-up again (the
-demo and ``social360 run`` keep the scheduler's shape: ``airflow_env.run_dag``). Without a manifest (``social360 setup`` never ran) the group falls back to
+demo and ``social360 run`` keep the scheduler's shape: ``airflow_env.run_dag``). Without a manifest
+(``social360 setup`` never ran) the group falls back to
 that single task too, so the DAG still imports and works.
 
 The module is import-light: cosmos and dbt are imported inside the functions that need them.
@@ -22,12 +23,13 @@ The module is import-light: cosmos and dbt are imported inside the functions tha
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from social360.core import config
 from social360.core.catalog import published_marts
@@ -162,7 +164,8 @@ def _parsed_manifest() -> dict[str, Any]:
 def start_dbt_task(context: Any) -> None:
     """``pre_execute`` of every dbt task: renew the run's build lease, hand dbt's connections the
     key of the personal-data hashes (``social360.core.pii_hash``), forget results of an earlier
-    command in this process, and freeze the long-lived heap so the ``gc.collect()`` cosmos runs after dbt scans only dbt's objects."""
+    command in this process, and freeze the long-lived heap so the ``gc.collect()`` cosmos runs
+    after dbt scans only dbt's objects."""
     import gc
 
     from social360.core import build_lock, pii_hash
@@ -376,8 +379,8 @@ def build_task_group(group_id: str = GROUP_ID):
         @task(task_id=BUILD_TASK_ID, execution_timeout=DBT_NODE_TIMEOUT * 3)
         def build(params: dict | None = None, ti=None, dag_run=None) -> dict:
             """dbt build of every model, seed and snapshot with their tests, in one dbt command."""
-            from social360.transform import dbt_runner
             from social360.orchestration.stages import keeping_build_lock
+            from social360.transform import dbt_runner
 
             params = params or {}
             with keeping_build_lock(dag_run):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from social360.core.catalog import published_marts
 from social360.core.config import LOOKBACK_MINUTES
@@ -52,7 +53,8 @@ def extract_social_source(source: str, run_id: str) -> dict[str, Any]:
 
 
 def _extract_source(source: str, run_id: str) -> dict[str, Any]:
-    from extractors import registry, source_settings as sources
+    from extractors import registry
+    from extractors import source_settings as sources
     from extractors.http import PausedForRateLimit, StopSource
 
     spec = registry.get(source)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from social360.core import config, db
-from social360.reporting.report_metrics import Headline, due_soon_table, frame as _frame, headlines
+from social360.reporting.report_metrics import Headline, due_soon_table, headlines
+from social360.reporting.report_metrics import frame as _frame
 
 REPORT_MARTS = ("mart_sentiment", "mart_response_times", "mart_response_times_daily", "mart_priority_queue",
                 "dim_customers")
@@ -319,7 +320,7 @@ def build_report(*, url: str | None = None, out_dir: Path | None = None) -> Path
     """Write the report; return its path (``latest.html`` beside it always points to the newest)."""
     from social360.reporting.summary import published_status
 
-    generated_at = datetime.now(timezone.utc)
+    generated_at = datetime.now(UTC)
     with db.connect(url) as conn:
         charts = sentiment_charts(conn) + response_charts(conn)
         queue = priority_table(conn)

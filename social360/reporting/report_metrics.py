@@ -8,7 +8,7 @@ queue and the open SLAs were measured at), so the headlines, the queue and the d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from social360.core import db
 
@@ -56,7 +56,7 @@ def as_of(conn) -> datetime:
         measured = conn.execute("SELECT max(measured_at) FROM marts.mart_response_times").fetchone()[0]
         if measured is not None:
             return measured
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _periods(conn, query: str, end: date) -> dict[str, tuple]:
@@ -69,7 +69,7 @@ def _number(value) -> float | None:
 
 
 def headlines(conn) -> list[Headline]:
-    end = as_of(conn).astimezone(timezone.utc).date()
+    end = as_of(conn).astimezone(UTC).date()
     items: list[Headline] = []
     if _published(conn, "mart_sentiment"):
         sentiment = _periods(conn, """

@@ -18,10 +18,11 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 DATA_FAULTS = ("insert", "delete", "edit")
@@ -34,7 +35,7 @@ class FakeClock:
     def __init__(self, start: datetime | None = None, *, real: bool = False):
         self.real = real
         self._offset = 0.0
-        self._now = (start or datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)).timestamp()
+        self._now = (start or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)).timestamp()
         self._lock = threading.Lock()
         self.slept: list[float] = []
 
@@ -43,7 +44,7 @@ class FakeClock:
             return time.time() + self._offset if self.real else self._now
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self(), tz=timezone.utc)
+        return datetime.fromtimestamp(self(), tz=UTC)
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
@@ -111,7 +112,7 @@ class FakeApi:
 
     # --- server lifecycle
 
-    def start(self) -> "FakeApi":
+    def start(self) -> FakeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,7 +136,7 @@ class FakeApi:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeApi":
+    def __enter__(self) -> FakeApi:
         return self.start()
 
     def __exit__(self, *exc) -> None:

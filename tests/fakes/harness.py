@@ -10,8 +10,8 @@ import psycopg
 
 from extractors.discourse import discourse_api as discourse
 from extractors.facebook import graph_api as facebook
-from extractors.x import x_api
 from extractors.source_settings import SourceSettings
+from extractors.x import x_api
 from tests.fakes.fake_api import FakeClock
 from tests.sources.discourse.fake_discourse import FakeDiscourse
 from tests.sources.facebook.fake_graph_api import FakeGraphApi

@@ -18,16 +18,16 @@ staff key, ``staff_key``); deleted posts vanish from the list and answer 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
 
 REGULAR, WHISPER = 1, 4  # Post.types
 RESTRICTED_CATEGORY = 99
 
-from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
-
 
 def discourse_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass

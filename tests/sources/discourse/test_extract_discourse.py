@@ -5,15 +5,25 @@ longer see (403 on that post alone) landing as no longer visible."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import psycopg
 import pytest
 
 from extractors import http
 from extractors.discourse import discourse_api as discourse
 from tests.fakes.fake_api import FakeClock, Reply
+from tests.fakes.harness import (
+    client_kwargs,
+    cursor,
+    discourse_settings,
+    discourse_world,
+    latest,
+    live,
+    raw_rows,
+    run_discourse,
+)
 from tests.sources.discourse.fake_discourse import FakeDiscourse
-from tests.fakes.harness import (client_kwargs, cursor, discourse_settings, discourse_world, latest, live, raw_rows,
-                                 run_discourse)
 
 
 @pytest.fixture
@@ -158,7 +168,8 @@ def test_old_posts_are_swept_on_schedule_for_edits_and_deletions(databases, fake
     fake.clock.advance(23 * 3600)
     fake.requests.clear()
     run_discourse(fake, "run-4")  # a day after run-2's sweep: the whole stored range is walked again
-    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 3  # 11 live posts, 5 a page, down to the lowest stored id
+    # 11 live posts, 5 a page, down to the lowest stored id
+    assert len([r for r in fake.requests if r.path == "/posts.json"]) == 3
     _assert_mirrors_source(databases.warehouse_url, fake)
     versions = latest(databases.warehouse_url, "discourse_posts")
     assert versions[str(deleted)][2] is True and versions[str(edited.id)][1]["version"] == 2
@@ -207,12 +218,13 @@ def test_settings_need_a_base_url():
 
 
 def test_retry_after_dialect_reads_http_dates():
-    import httpx
+    from datetime import datetime
     from email.utils import format_datetime
-    from datetime import datetime, timezone
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
-    later = format_datetime(datetime(2026, 1, 1, 0, 0, 30, tzinfo=timezone.utc), usegmt=True)
+    import httpx
+
+    now = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    later = format_datetime(datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC), usegmt=True)
     assert http.retry_after_header(httpx.Response(429, headers={"Retry-After": later}), now) == 30
     assert http.retry_after_header(httpx.Response(429, headers={"Retry-After": "7"}), now) == 7
     with pytest.raises(http.Throttled) as info:

@@ -26,7 +26,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from tests.fakes.fake_api import FakeApi, FakeClock, Reply, Request, routes
@@ -38,12 +38,12 @@ VERSIONED = re.compile(r"^/(v\d+\.\d+)(?=/)")
 
 
 def fb_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def parse_fb_time(value: str) -> datetime:
     if value.isdigit():
-        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        return datetime.fromtimestamp(int(value), tz=UTC)
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
 
 
@@ -68,7 +68,7 @@ class FakeObject:
     post_id: str | None = None  # comments: the post they belong to
     permalink_url: str | None = None  # comments: given when set (posts always have one)
 
-    def as_json(self, fields: set[str], objects: dict[str, "FakeObject"]) -> dict:
+    def as_json(self, fields: set[str], objects: dict[str, FakeObject]) -> dict:
         full = {
             "id": self.id,
             "message": self.message,
@@ -216,7 +216,8 @@ class FakeGraphApi(FakeApi):
         return super().fault_reply(fault, request)
 
     def authorize(self, request: Request) -> Reply | None:
-        token = request.param("access_token") or request.headers.get("authorization", "").removeprefix("Bearer ").removeprefix("OAuth ")
+        header = request.headers.get("authorization", "")
+        token = request.param("access_token") or header.removeprefix("Bearer ").removeprefix("OAuth ")
         if token != self.token:
             return Reply(400, graph_error(190, "Invalid OAuth access token - Cannot parse access token"))
         if self.app_secret is not None:

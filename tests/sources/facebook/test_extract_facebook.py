@@ -17,8 +17,8 @@ from extractors import http
 from extractors.facebook import graph_api as facebook
 from extractors.facebook.graph_api import FacebookDialect, usage
 from tests.fakes.fake_api import FakeClock, Reply, routes
-from tests.sources.facebook.fake_graph_api import FakeGraphApi
 from tests.fakes.harness import BRAND_PAGE, cursor, facebook_world, latest, live, raw_rows, reset_raw, run_facebook
+from tests.sources.facebook.fake_graph_api import FakeGraphApi
 
 
 @pytest.fixture

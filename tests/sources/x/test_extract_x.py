@@ -143,9 +143,9 @@ def test_real_sleep_honours_a_short_reset(databases):
 
 def test_usage_cap_stops_the_source_with_an_alert_and_no_retry(databases, fake, monkeypatch, caplog):
     x_world(fake, mentions=8)
-    monkeypatch.setenv("AIRFLOW_CONN_SOCIAL360_X", (
-        '{"conn_type": "http", "host": "%s", "password": "%s", "extra": {"brand_user_ids": "%s", "page_size": 5}}'
-        % (fake.url, fake.token, BRAND_X)))
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIAL360_X", json.dumps(
+        {"conn_type": "http", "host": fake.url, "password": fake.token,
+         "extra": {"brand_user_ids": BRAND_X, "page_size": 5}}))
     monkeypatch.delenv("AIRFLOW_CTX_TASK_ID", raising=False)
     fake.schedule(None, "usage_capped")
     caplog.set_level(logging.ERROR, logger="social360.core.alerts")
@@ -273,8 +273,8 @@ def test_more_than_100_brand_accounts_are_looked_up_100_at_a_time(databases, fak
 @pytest.mark.parametrize("size, ok", [("4", False), ("5", True), ("100", True), ("101", False), ("ten", False),
                                       ("50.5", False)])
 def test_page_size_must_be_what_max_results_accepts(size, ok):
-    from extractors.x import x_api
     from extractors.source_settings import SourceConfigError, SourceSettings
+    from extractors.x import x_api
 
     settings = SourceSettings("x", secret="t", extra={"brand_user_ids": "1", "page_size": size})
     if ok:
@@ -314,8 +314,8 @@ def test_the_post_spelling_is_requested_when_configured_and_read_in_responses(da
 
 
 def test_fields_parameter_is_checked():
-    from extractors.x import x_api
     from extractors.source_settings import SourceConfigError, SourceSettings
+    from extractors.x import x_api
 
     with pytest.raises(SourceConfigError, match="fields_parameter"):
         x_api.XConfig.from_settings(SourceSettings("x", secret="t", extra={"brand_user_ids": "1",
