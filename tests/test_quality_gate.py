@@ -290,6 +290,18 @@ def test_gate_validates_the_upstream_layers(base, use_databases):
     assert datetime.fromisoformat(result.reference_time) == NOW, "freshness is measured against the build's as_of"
 
 
+def test_the_dump_and_forum_staging_tables_are_validated_too(base, use_databases):
+    """Every staging source has a suite: the forum's and the dumps' staging tables are checked with
+    what dbt's tests cannot say (no post dated after the build), like X's and Facebook's."""
+    with psycopg.connect(use_databases.warehouse_url, autocommit=True) as conn:
+        _restore(conn, RESPONSES)
+    from expectations import gate
+
+    result = gate.validate(RESPONSES, run_id="dump-layers", as_of=AS_OF)
+    assert result.success, result.message()
+    assert {"staging.stg_discourse__posts", "staging.stg_twcs__tweets", "staging.stg_jsonl__posts"} <= set(result.relations)
+
+
 def test_upstream_suites_run_once_per_run_and_again_after_a_rebuild(base, use_databases):
     """The staging tables a run's marts share are validated by the first gate that needs them; the
     next gates of the run reuse the outcome until a table is rebuilt."""
