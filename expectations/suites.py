@@ -14,6 +14,7 @@ Severities and bounds come from :mod:`expectations.gate_settings`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -243,17 +244,6 @@ _CRM_UPSTREAM = ("staging.stg_crm__customers", "staging.stg_crm__orders", "stagi
 MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec(
         "mart_sentiment", "mart",
-        columns={"sentiment_key": "text", "activity_date": "date", "channel": "text", "brand_account": "text",
-                 "customer_segment": "text", "post_count": "integer", "scored_post_count": "integer",
-                 "positive_count": "integer", "neutral_count": "integer", "negative_count": "integer",
-                 "avg_sentiment_score": "number", "net_sentiment": "number", "negative_share": "number"},
-        optional={"complaint_count": "integer", "question_count": "integer", "praise_count": "integer"},
-        key=("sentiment_key",),
-        grain=("activity_date", "channel", "brand_account", "customer_segment"),
-        not_null=("activity_date", "channel"),
-        ranges={"avg_sentiment_score": (-1, 1), "net_sentiment": (-1, 1), "negative_share": (0, 1),
-                "post_count": (1, None), "scored_post_count": (0, None)},
-        labels={"customer_segment": SEGMENTS + ("unknown",)},
         channel_labels=("channel",),
         timestamps=("activity_date",),
         future_descriptions={"activity_date": "no activity dates in the future"},
@@ -265,18 +255,6 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     ),
     TableSpec(
         "mart_response_times", "mart",
-        columns={"post_key": "text", "post_id": "text", "channel": "text", "brand_account": "text",
-                 "customer_id": "integer", "priority": "text", "received_at": "timestamp",
-                 "first_response_at": "timestamp", "first_response_calendar_minutes": "number",
-                 "sla_target_minutes": "number", "is_sla_breached": "boolean"},
-        optional={"first_response_business_minutes": "number", "resolved_at": "timestamp",
-                  "requester_wait_minutes": "number", "sla_due_at": "timestamp", "is_answered": "boolean",
-                  "measured_at": "timestamp", "first_response_post_id": "text"},
-        key=("post_key",),
-        not_null=("post_id", "channel", "received_at", "sla_target_minutes", "is_sla_breached"),
-        ranges={"first_response_calendar_minutes": (0, None), "first_response_business_minutes": (0, None),
-                "requester_wait_minutes": (0, None), "sla_target_minutes": (1, None)},
-        labels={"priority": ("high", "normal")},
         channel_labels=("channel",),
         ordered=(("received_at", "first_response_at", 0), ("received_at", "resolved_at", 0),
                  ("first_response_business_minutes", "first_response_calendar_minutes", 0.01)),
@@ -290,17 +268,6 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     ),
     TableSpec(
         "mart_response_times_daily", "mart",
-        columns={"received_date": "date", "channel": "text", "brand_account": "text", "inbound_count": "integer",
-                 "answered_count": "integer", "breached_count": "integer", "sla_breach_rate": "number",
-                 "p50_first_response_minutes": "number", "p90_first_response_minutes": "number"},
-        optional={"response_day_key": "text", "unanswered_count": "integer",
-                  "p50_first_response_business_minutes": "number", "p90_first_response_business_minutes": "number"},
-        key=("response_day_key",),
-        grain=("received_date", "channel", "brand_account"),
-        not_null=("received_date", "channel"),
-        ranges={"inbound_count": (1, None), "answered_count": (0, None), "breached_count": (0, None),
-                "sla_breach_rate": (0, 1), "p50_first_response_minutes": (0, None),
-                "p50_first_response_business_minutes": (0, None)},
         channel_labels=("channel",),
         ordered=(("answered_count", "inbound_count", 0), ("breached_count", "inbound_count", 0),
                  ("p50_first_response_minutes", "p90_first_response_minutes", 0.01),
@@ -314,18 +281,6 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     ),
     TableSpec(
         "mart_priority_queue", "mart",
-        columns={"queue_rank": "integer", "post_key": "text", "post_id": "text", "channel": "text",
-                 "customer_id": "integer", "received_at": "timestamp", "priority_score": "number"},
-        optional={"brand_account": "text", "customer_name": "text", "value_tier": "text", "lifetime_value": "number",
-                  "followers": "number", "author_handle": "text", "post_text": "text", "sentiment_score": "number",
-                  "intent": "text", "sla_due_at": "timestamp", "is_sla_breached": "boolean",
-                  "waiting_minutes": "number", "measured_at": "timestamp"},
-        key=("queue_rank",),
-        grain=("post_key",),
-        not_null=("post_key", "channel", "received_at", "priority_score"),
-        ranges={"priority_score": (0, 1.1), "sentiment_score": (-1, 1), "waiting_minutes": (0, None),
-                "followers": (0, None), "lifetime_value": (0, None)},
-        labels={"value_tier": TIERS, "intent": INTENTS},
         channel_labels=("channel",),
         timestamps=("received_at",),
         customer_ref="customer_id",
@@ -334,19 +289,6 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     ),
     TableSpec(
         "dim_customers", "mart",
-        columns={"customer_id": "integer", "full_name": "text", "email_hash": "text", "segment": "text",
-                 "country": "text", "lifetime_value": "number", "order_count": "integer", "ticket_count": "integer",
-                 "open_ticket_count": "integer", "followers": "number", "social_post_count": "integer",
-                 "sentiment_30d": "number", "sentiment_90d": "number", "last_interaction_at": "timestamp",
-                 "priority_tier": "text"},
-        optional={"customer_since": "timestamp", "first_order_at": "timestamp", "last_order_at": "timestamp",
-                  "twitter_handle": "text", "facebook_account_id": "text", "social_account_count": "integer"},
-        key=("customer_id",),
-        not_null=("priority_tier",),
-        ranges={"lifetime_value": (0, None), "order_count": (0, None), "ticket_count": (0, None),
-                "open_ticket_count": (0, None), "followers": (0, None), "social_post_count": (0, None),
-                "sentiment_30d": (-1, 1), "sentiment_90d": (-1, 1)},
-        labels={"priority_tier": TIERS, "segment": SEGMENTS},
         ordered=(("open_ticket_count", "ticket_count", 0), ("first_order_at", "last_order_at", 0)),
         timestamps=("customer_since", "last_order_at", "last_interaction_at"),
         null_ceilings={"segment": 0.01},
@@ -355,15 +297,6 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
     ),
     TableSpec(
         "fct_interactions", "mart",
-        columns={"interaction_id": "text", "customer_id": "integer", "channel": "text", "interaction_type": "text",
-                 "direction": "text", "occurred_at": "timestamp", "sentiment_score": "number",
-                 "sentiment_label": "text", "intent": "text"},
-        optional={"brand_account": "text", "source_id": "text", "post_text": "text", "post_url": "text"},
-        key=("interaction_id",),
-        not_null=("channel", "interaction_type", "occurred_at"),
-        ranges={"sentiment_score": (-1, 1)},
-        labels={"interaction_type": ("social_post", "brand_reply", "support_ticket", "order"),
-                "direction": ("inbound", "outbound"), "sentiment_label": SENTIMENT_LABELS, "intent": INTENTS},
         channel_labels=("channel",),
         timestamps=("occurred_at",),
         customer_ref="customer_id",
@@ -375,26 +308,18 @@ MARTS: dict[str, TableSpec] = {spec.name: spec for spec in (
 # --- the layers they depend on ------------------------------------------------------------------
 
 STAGING: dict[str, TableSpec] = {f"staging.{spec.name}": spec for spec in (
-    TableSpec("stg_x__tweets", "staging", key=("tweet_id",), not_null=("author_id", "created_at", "brand_account_id"),
-              timestamps=("created_at",)),
-    TableSpec("stg_facebook__comments", "staging", key=("comment_id",), not_null=("post_id", "author_id", "created_at"),
-              timestamps=("created_at",)),
-    TableSpec("stg_facebook__posts", "staging", key=("post_id",), not_null=("created_at",), timestamps=("created_at",)),
-    TableSpec("stg_enrichment__post_scores", "staging",
-              key=("source_table", "native_id", "payload_hash", "scorer_version"),
-              ranges={"sentiment_score": (-1, 1)},
-              labels={"sentiment_label": SENTIMENT_LABELS, "intent": INTENTS}),
-    # the dump and forum staging tables: keys, types and not-nulls are dbt's tests; the gate adds the
-    # clock (no post dated in the future) that dbt's tests, run before the build time is known, cannot
+    # keys, not-nulls, ranges and accepted values are in each staging folder's yml (read from the
+    # manifest, see staging_spec); the gate adds the clock (no post dated after the build) and orders
+    TableSpec("stg_x__tweets", "staging", timestamps=("created_at",)),
+    TableSpec("stg_facebook__comments", "staging", timestamps=("created_at",)),
+    TableSpec("stg_facebook__posts", "staging", timestamps=("created_at",)),
+    TableSpec("stg_enrichment__post_scores", "staging"),
     TableSpec("stg_discourse__posts", "staging", timestamps=("created_at",)),
     TableSpec("stg_twcs__tweets", "staging", timestamps=("created_at",)),
     TableSpec("stg_jsonl__posts", "staging", timestamps=("created_at",)),
-    TableSpec("stg_crm__customers", "staging", key=("customer_id",), labels={"segment": SEGMENTS},
-              timestamps=("created_at", "updated_at")),
-    TableSpec("stg_crm__orders", "staging", key=("order_id",), not_null=("customer_id", "ordered_at"),
-              ranges={"amount": (0, None)}, timestamps=("ordered_at",)),
-    TableSpec("stg_crm__support_tickets", "staging", key=("ticket_id",), not_null=("customer_id", "opened_at"),
-              ordered=(("opened_at", "closed_at", 0),), timestamps=("opened_at",)),
+    TableSpec("stg_crm__customers", "staging", timestamps=("created_at", "updated_at")),
+    TableSpec("stg_crm__orders", "staging", timestamps=("ordered_at",)),
+    TableSpec("stg_crm__support_tickets", "staging", ordered=(("opened_at", "closed_at", 0),), timestamps=("opened_at",)),
 )}
 
 
@@ -407,9 +332,9 @@ def raw_spec(table: str) -> TableSpec:
 def spec_for(relation: str) -> TableSpec | None:
     """The spec of a mart (``mart_sentiment``) or of an upstream relation (``staging.x``, ``raw.x``)."""
     if relation in MARTS:
-        return MARTS[relation]
+        return mart_spec(relation)
     if relation in STAGING:
-        return STAGING[relation]
+        return staging_spec(relation)
     schema, _, table = relation.partition(".")
     if schema == "raw" and table:
         from social360.core.catalog import RAW_TABLES
@@ -456,12 +381,17 @@ def derived_spec(name: str, nodes: dict[str, dict]) -> TableSpec | None:
                 uniques.append(column)
             if kind in ("primary_key", "not_null"):
                 not_null.append(column)
+    grain: tuple[str, ...] = ()
     for test in nodes.values():
         if test.get("resource_type") != "test" or test.get("attached_node") != model_id:
             continue
         meta = test.get("test_metadata") or {}
         kwargs, column = meta.get("kwargs") or {}, test.get("column_name") or (meta.get("kwargs") or {}).get("column_name")
-        if not column or (test.get("config") or {}).get("severity", "error").lower() != "error":
+        if (test.get("config") or {}).get("severity", "error").lower() != "error":
+            continue
+        if meta.get("name") == "unique_combination_of_columns" and kwargs.get("combination_of_columns"):
+            grain = tuple(kwargs["combination_of_columns"])
+        if not column:
             continue
         if meta.get("name") == "unique":
             uniques.append(column)
@@ -474,25 +404,56 @@ def derived_spec(name: str, nodes: dict[str, dict]) -> TableSpec | None:
     uniques = list(dict.fromkeys(uniques))
     return TableSpec(
         name, "mart", columns=columns,
-        key=tuple(uniques[:1]), grain=tuple(uniques[1:2]),
+        key=tuple(uniques[:1]), grain=grain or tuple(uniques[1:2]),
         not_null=tuple(c for c in dict.fromkeys(not_null) if c not in uniques[:1]),
         labels=labels, ranges=ranges, volume=True, pii_free=True,
     )
 
 
-def mart_spec(name: str) -> TableSpec | None:
-    """The spec of a published mart: hand-written in ``MARTS``, else derived from its yml."""
-    if name in MARTS:
-        return MARTS[name]
+# What a mart's yml says (dbt's contract and tests): the gate reads these from the manifest, and
+# ``MARTS`` never restates them.
+DBT_RULES = ("columns", "optional", "key", "grain", "not_null", "ranges", "labels")
+
+
+def _manifest_nodes() -> dict[str, dict]:
+    """dbt's newest manifest, parsed first if there is none yet."""
     from social360.core.catalog import manifest_nodes
 
     nodes = manifest_nodes()
-    return derived_spec(name, nodes) if nodes else None
+    if nodes is None:
+        from social360.transform import dbt_runner
+
+        dbt_runner.parse()
+        nodes = manifest_nodes() or {}
+    return nodes
+
+
+def mart_spec(name: str) -> TableSpec | None:
+    """The spec of a published mart: the rules of its yml (contract types, keys and grain, not-nulls,
+    ranges, accepted values), with what only the gate can say from ``MARTS`` (volume against the
+    published version, freshness against its inputs, null-rate ceilings, contact details, the
+    clock, cross-column orders); a mart published by its yml alone gets the default gate."""
+    derived = derived_spec(name, _manifest_nodes())
+    own = MARTS.get(name)
+    if derived is None:
+        return own
+    if own is None:
+        return derived
+    return dataclasses.replace(own, **{rule: getattr(derived, rule) for rule in DBT_RULES})
+
+
+def staging_spec(relation: str) -> TableSpec:
+    """The spec of a staging model: the rules of its folder's yml, with the gate's own from ``STAGING``."""
+    own = STAGING[relation]
+    derived = derived_spec(own.name, _manifest_nodes())
+    if derived is None:
+        return own
+    return dataclasses.replace(own, **{rule: getattr(derived, rule) for rule in DBT_RULES})
 
 
 def _suite_builder(name: str) -> Callable[[SuiteContext], list]:
     def build(ctx: SuiteContext) -> list:
-        return build_suite(MARTS[name], ctx)
+        return build_suite(mart_spec(name), ctx)
 
     build.__name__ = name
     return build

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from social360.core import config
+from social360.core.catalog import PUBLISHED_MARTS
 from social360.orchestration import stages as pipeline
 from social360.transform import dbt_runner
 from tests.demo_data import NOW, load_demo
@@ -38,7 +39,7 @@ def test_dbt_docs_are_one_static_page_describing_the_published_marts(dbt_docs):
     assert dbt_docs.name == "static_index.html" and dbt_docs.exists()
     catalog = json.loads((dbt_docs.parent / "catalog.json").read_text())
     manifest = json.loads((dbt_docs.parent / "manifest.json").read_text())
-    for mart in pipeline.PUBLISHED_MARTS:
+    for mart in PUBLISHED_MARTS:
         node = f"model.social360.{mart}"
         assert manifest["nodes"][node]["schema"] == "marts"
         assert catalog["nodes"][node]["metadata"]["schema"] == "marts", catalog["nodes"][node]["metadata"]

@@ -100,7 +100,7 @@ def test_publishing_keeps_the_model_description_in_the_table_comment(published, 
     models = yaml.safe_load((config.DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
     descriptions = {model["name"]: model["description"] for model in models["models"]}
     with psycopg.connect(use_databases.warehouse_url) as conn:
-        for mart in pipeline.PUBLISHED_MARTS:
+        for mart in PUBLISHED_MARTS:
             version = conn.execute("SELECT max(version) FROM audit.publish_log WHERE mart = %s AND published",
                                    (mart,)).fetchone()[0]
             comment = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (f"marts.{mart}",)).fetchone()[0]
