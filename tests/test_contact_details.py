@@ -118,6 +118,18 @@ def test_the_posts_of_the_issue():
         assert contact_details.emails(written) == ["jane@example.com"]
 
 
+def test_words_before_an_address_are_not_taken_for_an_obfuscated_one():
+    """'me at jane.doe@example.com' is not the address 'me@jane.doe' followed by '@example.com':
+    the whole address is redacted, the words before it stay."""
+    for text, redacted in (
+        ("mail me at jane.doe@example.com or call", "mail me at [email] or call"),
+        ("reach me at jane.doe.smith@example.co.uk.", "reach me at [email]."),
+        ("write to jane dot doe at example dot com.", "write to [email]."),
+    ):
+        assert contact_details.redact(text) == redacted
+    assert contact_details.emails("mail me at jane.doe@example.com") == ["jane.doe@example.com"]
+
+
 @settings(max_examples=400, deadline=None)
 @given(post())
 def test_redaction_removes_every_written_contact_and_keeps_the_rest(generated):

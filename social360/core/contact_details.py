@@ -40,7 +40,8 @@ _LABEL = r"[a-z0-9-]+"
 # The local part may be spelled with words (jane dot doe at ...). A match starts only at the start
 # of a word, and no part of the pattern can match what the next one does: a text is read in
 # linear time, not once per position.
-EMAIL = rf"(?<![a-z0-9._%+-]){_LOCAL}(?:{_WORD_DOT}{_LOCAL})*{AT}{_LABEL}(?:{DOT}{_LABEL})*{DOT}[a-z][a-z]+(?![a-z0-9])"
+_TLD = r"[a-z][a-z]+(?![a-z0-9@]|\.[a-z0-9])"  # the address ends here: not run on into '@' or '.x'
+EMAIL = rf"(?<![a-z0-9._%+-]){_LOCAL}(?:{_WORD_DOT}{_LOCAL})*{AT}{_LABEL}(?:{DOT}{_LABEL})*{DOT}{_TLD}"
 
 # What the check compares with customers' phones: separators between digits dropped, then runs.
 BETWEEN_DIGITS = rf"(?<=[0-9]){SEPARATOR}+(?=[0-9])"
