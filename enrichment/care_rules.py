@@ -10,8 +10,6 @@ import re
 
 from nltk.sentiment.vader import VaderConstants
 
-from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
-
 FAILED_EXPECTATION = -2.0   # "doesn't work", "never arrived": about as bad as "broken"
 WAITING_TIME = -1.0         # "2 hours", "45 mins" in a post about waiting
 QUESTION_POSITIVE = 0.5     # positive words inside a question

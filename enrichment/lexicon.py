@@ -36,7 +36,6 @@ def ensure_nltk_data() -> Path:
         os.environ["NLTK_DATA"] = os.pathsep.join([str(NLTK_DATA), *[p for p in paths if p]])
     import nltk.data
 
-    from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
 
     if str(NLTK_DATA) not in nltk.data.path:
         nltk.data.path.insert(0, str(NLTK_DATA))

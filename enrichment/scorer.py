@@ -78,7 +78,11 @@ class Scorer:
         if workers > 1 and len(texts) >= PARALLEL_FROM:
             try:
                 chunks = (list(texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK))
-                return [score for chunk in self._pool_of(workers).map(_score_chunk, chunks) for score in chunk]
+                # a worker sends its figures; the version is this scorer's (a worker process may
+                # have been started from another import of the code)
+                return [Score(score, label, intent, self.version, lang)
+                        for chunk in self._pool_of(workers).map(_score_chunk, chunks)
+                        for score, label, intent, lang in chunk]
             except (BrokenProcessPool, OSError) as exc:  # no processes to be had: score here instead
                 log.warning("process pool unavailable (%s); scoring %d posts in this process", exc, len(texts))
                 self.close()
@@ -127,6 +131,6 @@ class Scorer:
         self.close()
 
 
-def _score_chunk(scorer: Scorer, texts: list[str]) -> list[Score]:
-    """A pool job: one chunk of texts scored by a worker's scorer."""
-    return [scorer.score(text) for text in texts]
+def _score_chunk(scorer: Scorer, texts: list[str]) -> list[tuple]:
+    """A pool job: one chunk of texts scored by a worker's scorer, as (score, label, intent, language)."""
+    return [(s.sentiment_score, s.sentiment_label, s.intent, s.language) for s in map(scorer.score, texts)]

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 import regex
 from nltk.tokenize import TweetTokenizer, casual
 
-from enrichment import nltk_loader  # noqa: F401  (first: NLTK without scipy.stats)
-
 _URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:'\")\]]*(?:\s|$))")  # trailing punctuation stays
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _PLACEHOLDER = re.compile(r"__[A-Za-z]+__")

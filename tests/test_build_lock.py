@@ -45,7 +45,7 @@ def test_an_expired_lease_and_the_lease_of_a_dead_build_process_are_taken_over(d
 
     # a one-process build (dag.test) whose process died: taken over at once, long ttl or not
     build_lock.release("build/next")
-    script = ("import os; from social360 import build_lock; os.environ[build_lock.IN_PROCESS_ENV] = '1'; "
+    script = ("import os; from social360.core import build_lock; os.environ[build_lock.IN_PROCESS_ENV] = '1'; "
               "assert build_lock.try_acquire('build/died', ttl=3600)")
     subprocess.run([sys.executable, "-c", script], check=True)
     assert _lease(databases.warehouse_url) == [("build/died", True)]

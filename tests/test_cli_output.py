@@ -44,8 +44,9 @@ def _summary() -> dict:
         "tables": {f"raw.{t}": 10 for t in RAW_TABLES} | {f"marts.{m}": 5 for m in PUBLISHED_MARTS},
         "marts": dict.fromkeys(PUBLISHED_MARTS, mart),
         "sentiment": [{"channel": "twitter", "posts": 677, "avg_sentiment": -0.041, "negative_share": 0.402}],
-        "response_times": [{"channel": "twitter", "inbound": 677, "answered": 561, "p50_minutes": 67.9,
-                            "p90_minutes": 718.0, "sla_breach_rate": 0.371}],
+        "response_times": [{"channel": "twitter", "inbound": 677, "answered": 561,
+                            "p50_business_minutes": 41.2, "p90_business_minutes": 402.5,
+                            "p50_calendar_minutes": 67.9, "p90_calendar_minutes": 718.0, "sla_breach_rate": 0.371}],
         "bi_url": "postgresql://bi_reader:***@127.0.0.1:42749/warehouse",
     }
 

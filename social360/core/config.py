@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # social360/core/config.py
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent  # the repository: social360/core/config.py
 DAGS_FOLDER = REPO_ROOT / "dags"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 

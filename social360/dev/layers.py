@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent.parent  # the repository
 PRODUCT_PACKAGES = ("social360", "extractors", "enrichment", "expectations", "dags")
 
 # (module prefix, layer), the longest prefix wins; the order of LAYERS is low to high
