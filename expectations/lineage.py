@@ -13,12 +13,11 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
+from social360.core.catalog import newest_manifest
+
 log = logging.getLogger(__name__)
 
 GATED_LAYERS = ("staging", "raw")
-
-
-from social360.core.catalog import manifest_candidates, newest_manifest  # noqa: E402,F401  (where they live)
 
 
 @lru_cache(maxsize=8)

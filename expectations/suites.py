@@ -337,9 +337,9 @@ def spec_for(relation: str) -> TableSpec | None:
         return staging_spec(relation)
     schema, _, table = relation.partition(".")
     if schema == "raw" and table:
-        from social360.core.catalog import RAW_TABLES
+        from social360.core.catalog import raw_tables
 
-        return raw_spec(table) if table in RAW_TABLES else None
+        return raw_spec(table) if table in raw_tables() else None
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -87,3 +89,17 @@ def record_run(conn: psycopg.Connection, result: StreamResult, run_id: str) -> N
             result.started_at,
         ),
     )
+
+
+@contextmanager
+def recorded(conn: psycopg.Connection, result: StreamResult, run_id: str) -> Iterator[StreamResult]:
+    """Record ``result`` in ``raw.extract_runs`` however its stream ends. A failure is recorded with
+    its kind (a ``StopSource``: ``token_expired``, ``paused``...), any other as ``error``, and raised on."""
+    try:
+        yield result
+    except Exception as exc:
+        kind = getattr(exc, "kind", None) if isinstance(exc, ExtractorError) else None
+        result.status, result.message = kind or "error", str(exc)
+        raise
+    finally:
+        record_run(conn, result, run_id)

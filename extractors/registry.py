@@ -102,11 +102,11 @@ def _declared_in(module_name: str) -> Source:
 
 
 @cache
-def _sources(plugins: str) -> dict[str, Source]:
+def _sources(plugins: tuple[str, ...]) -> dict[str, Source]:
     found: dict[str, Source] = {}
     here = str(Path(__file__).resolve().parent)  # the extractors package, found by path, not imported here
     names = [f"extractors.{info.name}" for info in pkgutil.iter_modules([here]) if info.ispkg]
-    names += [name.strip() for name in plugins.split(",") if name.strip()]  # = plugin_modules()
+    names += plugins
     for module_name in names:
         module = importlib.import_module(module_name)
         if not hasattr(module, "SOURCE") and module_name.startswith("extractors."):
@@ -120,7 +120,7 @@ def _sources(plugins: str) -> dict[str, Source]:
 
 def sources() -> dict[str, Source]:
     """Every declared source by name: the project's own, then those of ``SOCIAL360_SOURCE_MODULES``."""
-    return _sources(os.environ.get(PLUGIN_ENV, ""))
+    return _sources(tuple(plugin_modules()))
 
 
 def get(name: str) -> Source:

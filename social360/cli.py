@@ -151,11 +151,11 @@ def accept_raw_loss(
     measure later losses from its current row count instead of blocking every build."""
     from expectations.gate import record_raw_rows
     from social360.core import db
-    from social360.core.catalog import RAW_TABLES
+    from social360.core.catalog import raw_tables
 
     name = table if table.startswith("raw.") else f"raw.{table}"
-    if name.removeprefix("raw.") not in RAW_TABLES:
-        typer.secho(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}", fg="red", err=True)
+    if name.removeprefix("raw.") not in raw_tables():
+        typer.secho(f"unknown raw table {table!r}; expected one of {', '.join(raw_tables())}", fg="red", err=True)
         raise typer.Exit(1)
     with db.connect() as conn:
         rows = record_raw_rows(conn, name, f"accepted__{datetime.now(UTC):%Y%m%dT%H%M%S}", note=reason)

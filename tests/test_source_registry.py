@@ -110,7 +110,7 @@ class ToySite(BaseHTTPRequestHandler):
         pass
 
 
-def test_every_stage_reads_the_project_sources_from_the_registry():
+def test_every_stage_reads_the_project_sources_from_the_registry(airflow_ready):  # dag_support imports Airflow
     from enrichment import warehouse_scoring  # noqa: F401  (its text expressions come from the registry)
     from social360.core import catalog
     from social360.orchestration import dag_support as orchestration

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from extractors import http, timestamps
-from extractors.base import ApiExtractor, StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, recorded
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.source_settings import SourceConfigError, SourceSettings
 from social360.core import db
@@ -121,17 +121,8 @@ class DiscourseExtractor(ApiExtractor):
 
     def run(self, run_id: str) -> list[StreamResult]:
         result = StreamResult(SOURCE, f"{self.config.forum}:{STREAM}")
-        with db.connect(self.warehouse_url, autocommit=True) as conn:
-            try:
-                self.extract(conn, result, run_id)
-            except http.StopSource as exc:
-                result.status, result.message = exc.kind, str(exc)
-                raise
-            except Exception as exc:
-                result.status, result.message = "error", str(exc)
-                raise
-            finally:
-                record_run(conn, result, run_id)
+        with db.connect(self.warehouse_url, autocommit=True) as conn, recorded(conn, result, run_id):
+            self.extract(conn, result, run_id)
         return [result]
 
     def extract(self, conn, result: StreamResult, run_id: str) -> None:

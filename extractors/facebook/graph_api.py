@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from extractors import http, timestamps
-from extractors.base import ApiExtractor, StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, recorded
 from extractors.facebook import graph_versions
 from extractors.landing import RawRecord, land, load_cursor, save_cursor
 from extractors.source_settings import SourceConfigError, SourceSettings
@@ -205,16 +205,8 @@ class FacebookExtractor(ApiExtractor):
                 results.append(result)
                 if retired:
                     result.warn("api_version_retired", retired)
-                try:
+                with recorded(conn, result, run_id):
                     self.extract_page(conn, page_id, result, run_id)
-                except http.StopSource as exc:
-                    result.status, result.message = exc.kind, str(exc)
-                    raise
-                except Exception as exc:
-                    result.status, result.message = "error", str(exc)
-                    raise
-                finally:
-                    record_run(conn, result, run_id)
         return results
 
     def extract_page(self, conn, page_id: str, result: StreamResult, run_id: str) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from extractors import http, timestamps
-from extractors.base import ApiExtractor, StreamResult, record_run
+from extractors.base import ApiExtractor, StreamResult, recorded
 from extractors.landing import RawRecord, land, land_page, load_cursor
 from extractors.source_settings import SourceConfigError, SourceSettings
 from social360.core import db
@@ -172,16 +172,8 @@ class XExtractor(ApiExtractor):
                 for stream in STREAM_PATHS:
                     result = StreamResult(SOURCE, f"{brand_id}:{stream}")
                     results.append(result)
-                    try:
+                    with recorded(conn, result, run_id):
                         self.extract_stream(conn, brand_id, brands.get(brand_id, {}), stream, result, run_id)
-                    except http.StopSource as exc:
-                        result.status, result.message = exc.kind, str(exc)
-                        raise
-                    except Exception as exc:
-                        result.status, result.message = "error", str(exc)
-                        raise
-                    finally:
-                        record_run(conn, result, run_id)
         return results
 
     def _brand_users(self) -> dict[str, dict]:

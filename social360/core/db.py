@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from social360.core import config, warehouse
-from social360.core.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, RAW_TABLES, raw_tables  # noqa: F401
+from social360.core.catalog import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, raw_tables  # noqa: F401
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from airflow.sdk import Asset, AssetAlias
 from extractors import registry
 from social360.core.alerts import on_task_failure, send
 from social360.core.catalog import CRM_RAW_TABLES, SOCIAL_RAW_TABLES, published_marts
-from social360.orchestration.dbt_airflow import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID  # noqa: F401
+from social360.orchestration.dbt_airflow import DBT_NODE_TIMEOUT, WAREHOUSE_CONN_ID, manifest_path  # noqa: F401
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
@@ -56,8 +56,6 @@ RAW_CRM_ASSETS = [raw_asset(t) for t in CRM_RAW_TABLES]
 def mart_assets() -> dict[str, Asset]:
     """The asset of each published mart (``meta.publish`` in the manifest the dbt tasks are rendered
     from), read when a DAG is parsed."""
-    from social360.orchestration.dbt_airflow import manifest_path  # noqa: F811
-
     return {mart: mart_asset(mart) for mart in published_marts(manifest_path())}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import sql
 
 from social360.core import db, warehouse
-from social360.core.catalog import RAW_TABLES, published_marts
+from social360.core.catalog import published_marts, raw_tables
 
 
 def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
@@ -63,7 +63,7 @@ def published_status(url: str | None = None) -> dict[str, dict[str, Any]]:
 def table_counts(url: str | None = None) -> dict[str, int | None]:
     counts: dict[str, int | None] = {}
     with db.connect(url) as conn:
-        for table in RAW_TABLES:
+        for table in raw_tables():
             counts[f"raw.{table}"] = db.count_rows(conn, "raw", table)
         for mart in published_marts():
             counts[f"marts.{mart}"] = (
